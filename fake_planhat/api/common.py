@@ -1,0 +1,218 @@
+"""What every Planhat route needs: the fake, the caller's tenant, a checked JSON body, list
+parameters, and notes for the journal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, current_app, g, request
+
+from fake_planhat import auth, errors
+from fake_planhat.state import Collection, Doc, Tenant
+
+if TYPE_CHECKING:
+    from fake_planhat.fake import FakePlanhat
+
+# Body limits per route family (documented in docs/contract.md). Planhat documents 32 MB on the
+# analytics routes; Segment events are at most 32 KB, so the intake's 1 MiB leaves ample room.
+LIMIT_ANALYTICS = 32 * 1024 * 1024
+LIMIT_REST = 32 * 1024 * 1024
+LIMIT_INTAKE = 1024 * 1024
+MAX_JSON_DEPTH = 64
+BULK_MAX_ITEMS = 5000
+
+
+def fake() -> FakePlanhat:
+    return current_app.extensions["fake_planhat"]  # type: ignore[no-any-return]
+
+
+def credentials() -> auth.Credentials:
+    creds: auth.Credentials | None = g.get("credentials")
+    if creds is None:
+        creds = auth.parse_authorization(request.headers.get("Authorization"))
+        g.credentials = creds
+    return creds
+
+
+def note(**fields: Any) -> None:
+    """Tell the journal something about this request (tenant, messageId, outcome …)."""
+    notes: dict[str, Any] = g.setdefault("journal_note", {})
+    notes.update(fields)
+
+
+def _bind(tenant: Tenant) -> Tenant:
+    note(tenant=auth.fingerprint(tenant.token))
+    g.tenant = tenant
+    return tenant
+
+
+def rest_tenant(*, write: bool) -> Tenant:
+    return _bind(auth.rest_tenant(fake().store, credentials(), write=write))
+
+
+def intake_tenant() -> Tenant:
+    return _bind(auth.intake_tenant(fake().store, credentials()))
+
+
+def path_tenant(token: str) -> Tenant:
+    return _bind(auth.path_tenant(fake().store, token))
+
+
+def _check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise errors.bad_request(f"The JSON body is nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json(limit: int, route_name: str) -> Any:
+    """The request body as JSON: checked for size, media type, encoding, syntax and depth."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise errors.payload_too_large(limit, route_name)
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise errors.payload_too_large(limit, route_name)
+    if not data.strip():
+        raise errors.bad_request("The request body is empty; send a JSON document")
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise errors.unsupported_media_type(request.headers.get("Content-Type"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.bad_request(
+            f"The request body is not valid UTF-8 at byte {exc.start}"
+        ) from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise errors.bad_request(
+            f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
+    except ValueError as exc:
+        raise errors.invalid_json(str(exc)) from None
+    _check_depth(value)
+    return value
+
+
+def require_object(value: Any, where: str = "The request body") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise errors.wrong_type(where, "a JSON object", value)
+    return value
+
+
+def require_array(value: Any, where: str = "The request body") -> list[Any]:
+    if not isinstance(value, list):
+        raise errors.wrong_type(where, "a JSON array", value)
+    return value
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=status, mimetype="application/json")
+
+
+# --- lists: limit, offset, sort, select ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListParams:
+    limit: int
+    offset: int
+    sort: str | None
+    select: tuple[str, ...] | None
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.bad_request(
+            f"Query parameter {name} must be a whole number, got {raw!r}"
+        ) from None
+    if value < 0:
+        raise errors.bad_request(f"Query parameter {name} must not be negative, got {value}")
+    return value
+
+
+def list_params(max_limit: int, default_limit: int = 100) -> ListParams:
+    """Planhat's list parameters; a ``limit`` above the route's maximum is capped, as Planhat
+    does."""
+    limit = min(_int_arg("limit", default_limit), max_limit)
+    offset = _int_arg("offset", 0)
+    sort = request.args.get("sort") or None
+    raw_select = request.args.get("select")
+    select = None
+    if raw_select:
+        select = tuple(f.strip() for f in raw_select.split(",") if f.strip())
+    return ListParams(limit, offset, sort, select)
+
+
+def _sort_key(field_name: str) -> Any:
+    def key(doc: Doc) -> tuple[int, str, Any]:
+        value = doc.get(field_name)
+        if value is None:
+            return (1, "", "")
+        if isinstance(value, bool | int | float):
+            return (0, "number", float(value))
+        return (0, "text", str(value))
+
+    return key
+
+
+def page(docs: Iterable[Doc], params: ListParams) -> list[Doc]:
+    """Sort (when asked), then slice, then select fields (``_id`` always kept)."""
+    if params.sort:
+        descending = params.sort.startswith("-")
+        field_name = params.sort.lstrip("-+")
+        ordered = sorted(docs, key=_sort_key(field_name), reverse=descending)
+        window = ordered[params.offset : params.offset + params.limit]
+    else:
+        window = []
+        for i, doc in enumerate(docs):
+            if i >= params.offset + params.limit:
+                break
+            if i >= params.offset:
+                window.append(doc)
+    if params.select:
+        fields = ("_id", *params.select)
+        return [{f: d[f] for f in fields if f in d} for d in window]
+    return window
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """A single-item path key: ``extid-…``, ``srcid-…`` or a plain ``_id``."""
+    if key.startswith("extid-"):
+        return "externalId", key[len("extid-") :]
+    if key.startswith("srcid-"):
+        return "sourceId", key[len("srcid-") :]
+    return "_id", key
+
+
+def lookup(collection: Collection, key: str, what: str) -> Doc:
+    """The document a path key names (oldest on an ``externalId`` tie), or a 404."""
+    field_name, value = split_key(key)
+    if field_name == "_id":
+        doc = collection.get(value)
+    else:
+        found = collection.find(field_name, value)
+        doc = found[0] if found else None
+    if doc is None:
+        raise errors.not_found(f"no {what} with {field_name} {value!r}")
+    return doc

@@ -1,0 +1,7 @@
+"""Planhat's /endusers routes (being written)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("endusers", __name__)

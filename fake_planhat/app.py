@@ -1,0 +1,170 @@
+"""The Flask app: Planhat's routes over one :class:`~fake_planhat.fake.FakePlanhat`.
+
+Journaling and error shapes live here, once, so each blueprint only speaks its resource.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from fake_planhat import errors
+from fake_planhat.api import PLANHAT_BLUEPRINTS, control_blueprints
+from fake_planhat.api.common import LIMIT_ANALYTICS, credentials, json_response
+from fake_planhat.auth import fingerprint
+from fake_planhat.intake import Outcome
+from fake_planhat.journal import Entry
+
+if TYPE_CHECKING:
+    from fake_planhat.fake import FakePlanhat
+
+log = logging.getLogger("fake_planhat")
+
+CONTROL_PREFIX = "/_fake"
+# URL variables that carry a tenant token: shown in the journal as a fingerprint.
+TOKEN_ARGS = ("tenant_token",)
+
+
+def create_app(fake: FakePlanhat) -> Flask:
+    app = Flask("fake_planhat")
+    app.extensions["fake_planhat"] = fake
+    app.config["MAX_CONTENT_LENGTH"] = (
+        LIMIT_ANALYTICS  # the largest route limit; routes check theirs
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False
+    for blueprint in PLANHAT_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for blueprint in control_blueprints():
+        app.register_blueprint(blueprint, url_prefix=CONTROL_PREFIX)
+
+    app.before_request(_start)
+    app.after_request(_journal)
+    app.register_error_handler(errors.PlanhatError, _planhat_error)
+    app.register_error_handler(errors.ControlPlaneError, _control_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def is_control_path(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+
+
+def _near_routes(path: str) -> list[str]:
+    from flask import current_app
+
+    rules = sorted(
+        {
+            r.rule
+            for r in current_app.url_map.iter_rules()
+            if r.endpoint != "static" and not is_control_path(r.rule)
+        }
+    )
+    return difflib.get_close_matches(path, rules, n=3, cutoff=0.5)
+
+
+def _planhat_error(exc: errors.PlanhatError) -> Response:
+    response = json_response(exc.body(), exc.status)
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    if exc.near_miss:
+        g.setdefault("journal_note", {})["near_miss"] = exc.near_miss
+    elif exc.status in (401, 403):
+        g.setdefault("journal_note", {})["near_miss"] = [exc.message]
+    return response
+
+
+def _control_error(exc: errors.ControlPlaneError) -> Response:
+    return json_response(exc.body(), exc.status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    if is_control_path(request.path):
+        return json_response({"error": exc.description or exc.name}, exc.code or 400)
+    if isinstance(exc, NotFound):
+        return _planhat_error(
+            errors.unknown_route(request.method, request.path, _near_routes(request.path))
+        )
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
+        return _planhat_error(errors.method_not_allowed(request.method, request.path, allowed))
+    if isinstance(exc, RequestEntityTooLarge):
+        return _planhat_error(errors.payload_too_large(LIMIT_ANALYTICS, request.path))
+    code = exc.code or 400
+    return _planhat_error(errors.PlanhatError(code, exc.description or exc.name))
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):  # pragma: no cover - routed to _http_error
+        return _http_error(exc)
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    if is_control_path(request.path):
+        return json_response({"error": f"internal error: {type(exc).__name__}"}, 500)
+    return _planhat_error(errors.internal_error())
+
+
+def _redacted_path() -> str:
+    path = request.path
+    for name in TOKEN_ARGS:
+        token = (request.view_args or {}).get(name)
+        if isinstance(token, str) and token:
+            path = path.replace(token, f"fp:{fingerprint(token)}")
+    return path
+
+
+def _journal(response: Response) -> Response:
+    """Record a Planhat route's request and answer (the control plane is not journaled)."""
+    fake = _current_fake()
+    journal = fake.journal
+    if not journal.enabled or is_control_path(request.path):
+        return response
+    notes: dict[str, Any] = g.get("journal_note", {})
+    headers = {k: v for k, v in request.headers.items()}
+    if "Authorization" in headers:
+        headers["Authorization"] = credentials().redacted()
+    try:
+        body, truncated = journal.clip(request.get_data(cache=True))
+    except HTTPException:  # a body over the app's limit is never read
+        body, truncated = f"(not read: {request.content_length} bytes)", True
+    answer, _ = journal.clip(response.get_data()) if not response.is_streamed else ("", False)
+    outcome: Outcome | None = notes.get("outcome")
+    entry = Entry(
+        seq=journal.next_seq(),
+        time=fake.clock.now_iso(),
+        method=request.method,
+        host=request.host,
+        path=_redacted_path(),
+        query=request.query_string.decode("latin-1"),
+        route=request.endpoint,
+        headers=headers,
+        body=body,
+        body_truncated=truncated,
+        status=response.status_code,
+        answer=answer,
+        tenant=notes.get("tenant"),
+        message_id=notes.get("message_id"),
+        outcome=outcome.to_json() if outcome is not None else None,
+        contacts=list(outcome.contacts) if outcome else list(notes.get("contacts", [])),
+        companies=list(outcome.companies) if outcome else list(notes.get("companies", [])),
+        near_miss=list(notes.get("near_miss", [])),
+        fault=notes.get("fault"),
+        duration_ms=(time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
+    )
+    journal.record(entry)
+    return response
+
+
+def _current_fake() -> FakePlanhat:
+    from flask import current_app
+
+    return current_app.extensions["fake_planhat"]  # type: ignore[no-any-return]

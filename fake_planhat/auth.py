@@ -1,0 +1,109 @@
+"""Who is calling: Authorization headers parsed, tenants resolved, tokens never shown whole."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from fake_planhat import errors
+from fake_planhat.state import Store, Tenant
+
+
+def fingerprint(token: str) -> str:
+    """A short, stable, non-reversible name for a token: safe for logs and the journal."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A parsed Authorization header."""
+
+    scheme: str | None  # "Basic" | "Bearer" | another word | None when absent
+    token: str | None  # Basic user name or Bearer token
+    password: str | None = None  # Basic only
+    problem: str | None = None  # why the header could not be parsed
+
+    def redacted(self) -> str:
+        """Scheme and fingerprint: what the journal and logs show instead of the header."""
+        if self.scheme is None:
+            return "(none)"
+        if self.token is None:
+            return f"{self.scheme} (unreadable)"
+        extra = "" if self.password in (None, "") else " +password"
+        return f"{self.scheme} fp:{fingerprint(self.token)}{extra}"
+
+
+def parse_authorization(header: str | None) -> Credentials:
+    if header is None or not header.strip():
+        return Credentials(None, None)
+    scheme, _, rest = header.strip().partition(" ")
+    rest = rest.strip()
+    if scheme.lower() == "bearer":
+        if not rest:
+            return Credentials("Bearer", None, problem="Bearer header without a token")
+        return Credentials("Bearer", rest)
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(rest, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return Credentials("Basic", None, problem="Basic credentials are not valid base64")
+        if ":" not in decoded:
+            return Credentials(
+                "Basic",
+                decoded,
+                problem="Basic credentials must be base64('<token>:') with the colon; "
+                "no colon was found",
+            )
+        user, _, password = decoded.partition(":")
+        return Credentials("Basic", user, password)
+    return Credentials(scheme, None, problem=f"unknown scheme {scheme!r}; use Basic or Bearer")
+
+
+def rest_tenant(store: Store, creds: Credentials, *, write: bool) -> Tenant:
+    """REST routes: Bearer <API token> or Basic base64('<API token>:')."""
+    how = "'Bearer <API token>' or Basic base64('<API token>:')"
+    if creds.scheme is None:
+        raise errors.missing_auth(how)
+    if creds.problem is not None or creds.token is None:
+        raise errors.bad_auth(creds.problem or "unreadable credentials")
+    found = store.tenant_for_api_token(creds.token)
+    if found is None:
+        if store.tenant(creds.token) is not None:
+            raise errors.bad_auth(
+                "that is a tenant token; REST routes take an API token "
+                "(tenant tokens are for /dock/segment and /analytics)"
+            )
+        raise errors.bad_auth(f"unknown API token (fp:{fingerprint(creds.token)})")
+    tenant, scope = found
+    if write and scope != "write":
+        raise errors.forbidden("this API token is read-only")
+    return tenant
+
+
+def intake_tenant(store: Store, creds: Credentials) -> Tenant:
+    """``/dock/segment``: Basic base64('<tenant token>:'), empty password (rule W-2)."""
+    how = "Basic base64('<tenant token>:')"
+    if creds.scheme is None:
+        raise errors.missing_auth(how)
+    if creds.scheme != "Basic":
+        raise errors.bad_auth(f"the Segment intake takes {how}, not {creds.scheme}")
+    if creds.problem is not None or creds.token is None:
+        raise errors.bad_auth(creds.problem or "unreadable credentials")
+    if creds.password:
+        raise errors.bad_auth("the password must be empty: base64('<tenant token>:')")
+    tenant = store.tenant(creds.token)
+    if tenant is None:
+        if store.tenant_for_api_token(creds.token) is not None:
+            raise errors.bad_auth("that is an API token; the Segment intake takes the tenant token")
+        raise errors.bad_auth(f"unknown tenant token (fp:{fingerprint(creds.token)})")
+    return tenant
+
+
+def path_tenant(store: Store, token: str) -> Tenant:
+    """``/analytics/<token>`` and ``/dimensiondata/<token>``: the tenant token in the path."""
+    tenant = store.tenant(token)
+    if tenant is None:
+        raise errors.bad_auth(f"unknown tenant token in the path (fp:{fingerprint(token)})")
+    return tenant

@@ -1,0 +1,37 @@
+"""Mongo-style ObjectIds, as Planhat's ``_id`` fields are: 24 hex digits."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import threading
+
+from fake_planhat.clock import Clock
+
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class ObjectIdFactory:
+    """4-byte seconds, 5 bytes of (seeded) randomness, a 3-byte counter: Mongo's layout.
+
+    Seeded and driven by the fake's clock, so a frozen clock and a fixed seed give the same ids
+    on every run.
+    """
+
+    def __init__(self, clock: Clock, seed: int | None = None) -> None:
+        self._clock = clock
+        rng = random.Random(seed)
+        self._process = rng.getrandbits(40)
+        self._counter = itertools.count(rng.getrandbits(16))
+        self._lock = threading.Lock()
+
+    def new(self) -> str:
+        seconds = int(self._clock.now().timestamp()) & 0xFFFFFFFF
+        with self._lock:
+            count = next(self._counter) & 0xFFFFFF
+        return f"{seconds:08x}{self._process:010x}{count:06x}"
+
+
+def is_object_id(text: str) -> bool:
+    return bool(OBJECT_ID.match(text))

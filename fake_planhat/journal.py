@@ -1,0 +1,176 @@
+"""The request journal: every request to a Planhat route, bounded, queried in domain terms.
+
+WireMock's unbounded journal ran its users out of memory; this one keeps the newest
+``max_entries`` and counts what it dropped. Authorization headers and tenant tokens in paths are
+stored as a scheme and a fingerprint, never whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fake_planhat.auth import fingerprint
+
+DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_BODY_LIMIT = 256 * 1024  # bytes of request or answer body kept per entry
+
+
+@dataclass
+class Entry:
+    """One request and what the fake did with it."""
+
+    seq: int
+    time: str
+    method: str
+    host: str
+    path: str  # tenant tokens in the path replaced by their fingerprint
+    query: str
+    route: str | None  # Flask endpoint, e.g. "dock.segment"; None for an unknown route
+    headers: dict[str, str]
+    body: str
+    body_truncated: bool
+    status: int
+    answer: str
+    tenant: str | None = None  # fingerprint of the tenant's token
+    message_id: str | None = None
+    outcome: dict[str, Any] | None = None  # intake.Outcome.to_json()
+    contacts: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)
+    near_miss: list[str] = field(default_factory=list)
+    fault: str | None = None
+    duration_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "host": self.host,
+            "path": self.path,
+            "query": self.query,
+            "route": self.route,
+            "headers": dict(self.headers),
+            "body": self.body,
+            "bodyTruncated": self.body_truncated,
+            "status": self.status,
+            "answer": self.answer,
+            "tenant": self.tenant,
+            "messageId": self.message_id,
+            "outcome": self.outcome,
+            "contacts": list(self.contacts),
+            "companies": list(self.companies),
+            "nearMiss": list(self.near_miss),
+            "fault": self.fault,
+            "durationMs": round(self.duration_ms, 3),
+        }
+
+
+class Journal:
+    """A bounded, thread-safe log of :class:`Entry`, oldest dropped first."""
+
+    def __init__(
+        self, max_entries: int = DEFAULT_MAX_ENTRIES, body_limit: int = DEFAULT_BODY_LIMIT
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("the journal needs room for at least one entry")
+        self.max_entries = max_entries
+        self.body_limit = body_limit
+        self.enabled = True
+        self._entries: deque[Entry] = deque(maxlen=max_entries)
+        self._seq = 0
+        self._dropped = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def dropped(self) -> int:
+        """How many entries the bound pushed out since the last clear."""
+        return self._dropped
+
+    @property
+    def total(self) -> int:
+        """How many requests were journaled since the last clear (kept + dropped)."""
+        return len(self._entries) + self._dropped
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def clip(self, data: bytes) -> tuple[str, bool]:
+        """A body as kept: decoded (invalid UTF-8 replaced), cut at ``body_limit`` bytes."""
+        truncated = len(data) > self.body_limit
+        return data[: self.body_limit].decode("utf-8", "replace"), truncated
+
+    def record(self, entry: Entry) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            if len(self._entries) == self.max_entries:
+                self._dropped += 1
+            self._entries.append(entry)
+
+    def clear(self, tenant_token: str | None = None) -> None:
+        """Forget everything, or only one tenant's entries."""
+        with self._lock:
+            if tenant_token is None:
+                self._entries.clear()
+                self._dropped = 0
+                return
+            fp = fingerprint(tenant_token)
+            kept = [e for e in self._entries if e.tenant != fp]
+            self._entries = deque(kept, maxlen=self.max_entries)
+
+    def query(
+        self,
+        *,
+        route: str | None = None,
+        tenant: str | None = None,
+        message_id: str | None = None,
+        contact: str | None = None,
+        company: str | None = None,
+        method: str | None = None,
+        host: str | None = None,
+        status: int | None = None,
+        since: int | None = None,
+        path_prefix: str | None = None,
+    ) -> list[Entry]:
+        """Entries matching every given criterion, oldest first.
+
+        ``route`` is a Flask endpoint (``dock.segment``) or its blueprint (``dock``);
+        ``tenant`` a tenant token (compared by fingerprint); ``since`` a ``seq`` to start after.
+        """
+        with self._lock:
+            entries: Iterable[Entry] = list(self._entries)
+        tenant_fp = fingerprint(tenant) if tenant is not None else None
+        method = method.upper() if method is not None else None
+
+        def keep(e: Entry) -> bool:
+            return (
+                (
+                    route is None
+                    or e.route == route
+                    or (e.route is not None and e.route.split(".")[0] == route)
+                )
+                and (tenant_fp is None or e.tenant == tenant_fp)
+                and (message_id is None or e.message_id == message_id)
+                and (contact is None or contact in e.contacts)
+                and (company is None or company in e.companies)
+                and (method is None or e.method == method)
+                and (host is None or e.host == host)
+                and (status is None or e.status == status)
+                and (since is None or e.seq > since)
+                and (path_prefix is None or e.path.startswith(path_prefix))
+            )
+
+        return [e for e in entries if keep(e)]
+
+    def last(self) -> Entry | None:
+        with self._lock:
+            return self._entries[-1] if self._entries else None

@@ -1,0 +1,360 @@
+"""Tenants and their documents: contacts, companies, activities, metric data points.
+
+Documents are plain JSON dicts shaped as Planhat returns them. Each model lives in a
+:class:`Collection` with secondary indexes, so lookups by ``_id``, ``externalId``, ``sourceId``,
+email or ``companyId`` never scan. Every tenant has one re-entrant lock; request handlers hold it
+for the whole read-modify-write, so concurrent requests neither lose writes nor create duplicates.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fake_planhat.clock import Clock
+from fake_planhat.ids import ObjectIdFactory
+
+Doc = dict[str, Any]
+IndexKey = Callable[[Any], Hashable | None]
+UnassignedPolicy = Literal["keep", "discard"]
+
+DEFAULT_TENANT_TOKEN = "00000000-0000-4000-8000-000000000001"
+DEFAULT_API_TOKEN = "fake-planhat-api-token"
+
+# What a Collection tells its listeners (the SQLite persistence, for one).
+ChangeListener = Callable[[str, str, str, "Doc | None"], None]  # tenant, model, _id, doc|None
+
+
+def id_key(value: Any) -> str | None:
+    """An identifier as Planhat compares it: a non-blank string verbatim, a number as decimals."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def email_key(value: Any) -> str | None:
+    """Emails compare trimmed and case-insensitively (rule P-2); they are stored as sent."""
+    if isinstance(value, str) and value.strip():
+        return value.strip().casefold()
+    return None
+
+
+def plain_key(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class Collection:
+    """The documents of one model, in creation order, with secondary indexes."""
+
+    def __init__(self, model: str, indexes: Mapping[str, IndexKey]) -> None:
+        self.model = model
+        self._docs: dict[str, Doc] = {}
+        self._seq: dict[str, int] = {}
+        self._next_seq = 0
+        self._index_keys = dict(indexes)
+        # field -> key -> ordered set of _ids (a dict used as an ordered set: O(1) removal)
+        self._indexes: dict[str, dict[Hashable, dict[str, None]]] = {f: {} for f in indexes}
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __iter__(self) -> Iterator[Doc]:
+        return iter(list(self._docs.values()))
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def get(self, doc_id: str) -> Doc | None:
+        return self._docs.get(doc_id)
+
+    def seq(self, doc_id: str) -> int:
+        """Creation order: lower is older (a frozen clock gives equal timestamps)."""
+        return self._seq[doc_id]
+
+    def find(self, field_name: str, value: Any) -> list[Doc]:
+        """Documents whose indexed ``field_name`` has the key of ``value``, oldest first."""
+        key = self._index_keys[field_name](value)
+        if key is None:
+            return []
+        ids = self._indexes[field_name].get(key)
+        if not ids:
+            return []
+        docs = [self._docs[i] for i in ids]
+        if len(docs) > 1:
+            docs.sort(key=lambda d: self._seq[d["_id"]])
+        return docs
+
+    def count(self, field_name: str, value: Any) -> int:
+        key = self._index_keys[field_name](value)
+        return len(self._indexes[field_name].get(key, ())) if key is not None else 0
+
+    def insert(self, doc: Doc) -> Doc:
+        doc_id = doc["_id"]
+        if doc_id in self._docs:
+            raise KeyError(f"duplicate _id {doc_id}")
+        self._docs[doc_id] = doc
+        self._seq[doc_id] = self._next_seq
+        self._next_seq += 1
+        for field_name in self._indexes:
+            self._index_add(field_name, doc)
+        return doc
+
+    def update(self, doc_id: str, changes: Mapping[str, Any]) -> Doc:
+        """Apply a partial update; ``custom`` merges per key, as Planhat's PUT does."""
+        doc = self._docs[doc_id]
+        touched = [f for f in self._indexes if f in changes]
+        for field_name in touched:
+            self._index_remove(field_name, doc)
+        for name, value in changes.items():
+            if name == "custom" and isinstance(value, Mapping):
+                doc.setdefault("custom", {}).update(value)
+            else:
+                doc[name] = value
+        for field_name in touched:
+            self._index_add(field_name, doc)
+        return doc
+
+    def remove(self, doc_id: str) -> Doc | None:
+        doc = self._docs.pop(doc_id, None)
+        if doc is None:
+            return None
+        del self._seq[doc_id]
+        for field_name in self._indexes:
+            self._index_remove(field_name, doc)
+        return doc
+
+    def clear(self) -> None:
+        self._docs.clear()
+        self._seq.clear()
+        for index in self._indexes.values():
+            index.clear()
+
+    def _index_add(self, field_name: str, doc: Doc) -> None:
+        key = self._index_keys[field_name](doc.get(field_name))
+        if key is not None:
+            self._indexes[field_name].setdefault(key, {})[doc["_id"]] = None
+
+    def _index_remove(self, field_name: str, doc: Doc) -> None:
+        key = self._index_keys[field_name](doc.get(field_name))
+        if key is None:
+            return
+        ids = self._indexes[field_name].get(key)
+        if ids is not None:
+            ids.pop(doc["_id"], None)
+            if not ids:
+                del self._indexes[field_name][key]
+
+
+@dataclass
+class TenantSettings:
+    """Per-tenant behaviour switches (rule P-8's ``unassigned: keep | discard``)."""
+
+    unassigned: UnassignedPolicy = "keep"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"unassigned": self.unassigned}
+
+
+@dataclass
+class UnassignedEntry:
+    """Why and since when a contact waits for a person (rule P-8)."""
+
+    contact_id: str
+    since: str
+    message_id: str | None
+    company_key: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contactId": self.contact_id,
+            "since": self.since,
+            "messageId": self.message_id,
+            "companyKey": self.company_key,
+        }
+
+
+@dataclass
+class Tenant:
+    """One Planhat tenant: its tokens, settings and documents, behind one lock."""
+
+    token: str
+    clock: Clock
+    ids: ObjectIdFactory
+    api_tokens: dict[str, str] = field(default_factory=dict)  # API token -> "write" | "read"
+    settings: TenantSettings = field(default_factory=TenantSettings)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.contacts = Collection(
+            "enduser",
+            {"externalId": id_key, "sourceId": id_key, "email": email_key, "companyId": plain_key},
+        )
+        self.companies = Collection("company", {"externalId": id_key, "sourceId": id_key})
+        self.activities = Collection("activity", {"contactId": plain_key, "companyId": plain_key})
+        self.metrics = Collection("metric", {"companyId": plain_key, "dimensionId": plain_key})
+        # contact _id -> entry; such contacts are in self.contacts but are not endusers yet
+        self.unassigned: dict[str, UnassignedEntry] = {}
+
+    def collections(self) -> dict[str, Collection]:
+        return {
+            "endusers": self.contacts,
+            "companies": self.companies,
+            "activities": self.activities,
+            "metrics": self.metrics,
+        }
+
+    def reset(self) -> None:
+        with self.lock:
+            for collection in self.collections().values():
+                collection.clear()
+            self.unassigned.clear()
+
+    # --- document factories -------------------------------------------------------------
+
+    def new_doc(self, fields: Mapping[str, Any]) -> Doc:
+        """A document with Planhat's bookkeeping fields; ``fields`` win over defaults."""
+        now = self.clock.now_iso()
+        doc: Doc = {"_id": self.ids.new(), "createDate": now, "updatedAt": now, "__v": 0}
+        doc.update(fields)
+        return doc
+
+    def create_contact(self, fields: Mapping[str, Any]) -> Doc:
+        doc = self.new_doc({"custom": {}, **fields})
+        return self.contacts.insert(doc)
+
+    def create_company(self, fields: Mapping[str, Any]) -> Doc:
+        doc = self.new_doc({"custom": {}, **fields})
+        return self.companies.insert(doc)
+
+    def update_doc(self, collection: Collection, doc_id: str, changes: Mapping[str, Any]) -> Doc:
+        return collection.update(doc_id, {**changes, "updatedAt": self.clock.now_iso()})
+
+    # --- lookups ------------------------------------------------------------------------
+
+    def company_by_key(self, company_key: str | None) -> Doc | None:
+        """The company whose ``externalId`` equals a company key (oldest on a tie)."""
+        if company_key is None:
+            return None
+        found = self.companies.find("externalId", company_key)
+        return found[0] if found else None
+
+    def is_enduser(self, contact_id: str) -> bool:
+        """An unassigned contact is not an enduser yet (rule P-8)."""
+        return contact_id in self.contacts and contact_id not in self.unassigned
+
+    def endusers(self) -> Iterator[Doc]:
+        return (c for c in self.contacts if c["_id"] not in self.unassigned)
+
+    def render_contact(self, doc: Doc) -> Doc:
+        """A contact as the API shows it: a copy, with ``companyName`` from its company."""
+        shown = copy.deepcopy(doc)
+        company = self.companies.get(doc.get("companyId") or "")
+        if company is not None:
+            shown["companyName"] = company.get("name")
+        return shown
+
+    # --- rule P-8 actions ---------------------------------------------------------------
+
+    def assign(self, contact_id: str, company_id: str) -> Doc:
+        """Assign an unassigned contact to a company: it becomes an ordinary enduser."""
+        with self.lock:
+            if contact_id not in self.unassigned:
+                raise LookupError(f"contact {contact_id} is not waiting in the unassigned list")
+            if company_id not in self.companies:
+                raise LookupError(f"company {company_id} does not exist")
+            del self.unassigned[contact_id]
+            return self.update_doc(self.contacts, contact_id, {"companyId": company_id})
+
+    def discard(self, contact_id: str) -> Doc:
+        """Discard an unassigned contact: it is removed, with the activities it had."""
+        with self.lock:
+            if contact_id not in self.unassigned:
+                raise LookupError(f"contact {contact_id} is not waiting in the unassigned list")
+            del self.unassigned[contact_id]
+            for activity in self.activities.find("contactId", contact_id):
+                self.activities.remove(activity["_id"])
+            doc = self.contacts.remove(contact_id)
+            assert doc is not None
+            return doc
+
+    def dump(self) -> dict[str, Any]:
+        """The tenant's whole state as JSON (control plane, dashboard, persistence)."""
+        with self.lock:
+            return {
+                "settings": self.settings.to_json(),
+                "companies": [copy.deepcopy(c) for c in self.companies],
+                "endusers": [self.render_contact(c) for c in self.endusers()],
+                "unassigned": [
+                    {
+                        **self.render_contact(self.contacts.get(e.contact_id) or {}),
+                        "_unassigned": e.to_json(),
+                    }
+                    for e in self.unassigned.values()
+                ],
+                "activities": [copy.deepcopy(a) for a in self.activities],
+                "metrics": [copy.deepcopy(m) for m in self.metrics],
+            }
+
+
+class Store:
+    """Every tenant of one fake, keyed by tenant token, plus the API-token directory."""
+
+    def __init__(self, clock: Clock, ids: ObjectIdFactory) -> None:
+        self.clock = clock
+        self.ids = ids
+        self._tenants: dict[str, Tenant] = {}
+        self._api_tokens: dict[str, str] = {}  # API token -> tenant token
+        self._lock = threading.Lock()
+
+    def add_tenant(
+        self,
+        token: str,
+        api_tokens: Mapping[str, str] | None = None,
+        settings: TenantSettings | None = None,
+    ) -> Tenant:
+        """Create (or return) a tenant; ``api_tokens`` maps each REST token to its scope."""
+        with self._lock:
+            tenant = self._tenants.get(token)
+            if tenant is None:
+                tenant = Tenant(token=token, clock=self.clock, ids=self.ids)
+                self._tenants[token] = tenant
+            for api_token, scope in (api_tokens or {}).items():
+                owner = self._api_tokens.get(api_token)
+                if owner is not None and owner != token:
+                    raise ValueError("that API token already belongs to another tenant")
+                tenant.api_tokens[api_token] = scope
+                self._api_tokens[api_token] = token
+            if settings is not None:
+                tenant.settings = settings
+            return tenant
+
+    def remove_tenant(self, token: str) -> None:
+        with self._lock:
+            tenant = self._tenants.pop(token, None)
+            if tenant is not None:
+                for api_token in tenant.api_tokens:
+                    self._api_tokens.pop(api_token, None)
+
+    def tenant(self, token: str) -> Tenant | None:
+        return self._tenants.get(token)
+
+    def tenant_for_api_token(self, api_token: str) -> tuple[Tenant, str] | None:
+        tenant_token = self._api_tokens.get(api_token)
+        if tenant_token is None:
+            return None
+        tenant = self._tenants[tenant_token]
+        return tenant, tenant.api_tokens[api_token]
+
+    def tenants(self) -> list[Tenant]:
+        return list(self._tenants.values())
