@@ -4,7 +4,7 @@ parameters, and notes for the journal."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -205,14 +205,28 @@ def split_key(key: str) -> tuple[str, str]:
     return "_id", key
 
 
-def lookup(collection: Collection, key: str, what: str) -> Doc:
-    """The document a path key names (oldest on an ``externalId`` tie), or a 404."""
+def find_key(
+    collection: Collection, key: str, visible: Callable[[Doc], bool] | None = None
+) -> Doc | None:
+    """The document a key (``_id``, ``extid-…``, ``srcid-…``) names, oldest on a tie; only
+    documents ``visible`` accepts count (an unassigned contact is no enduser, rule P-8)."""
     field_name, value = split_key(key)
     if field_name == "_id":
-        doc = collection.get(value)
+        found = [d] if (d := collection.get(value)) is not None else []
     else:
         found = collection.find(field_name, value)
-        doc = found[0] if found else None
+    return next((d for d in found if visible is None or visible(d)), None)
+
+
+def lookup(
+    collection: Collection,
+    key: str,
+    what: str,
+    visible: Callable[[Doc], bool] | None = None,
+) -> Doc:
+    """The document a path key names (oldest on an ``externalId`` tie), or a 404."""
+    doc = find_key(collection, key, visible)
     if doc is None:
+        field_name, value = split_key(key)
         raise errors.not_found(f"no {what} with {field_name} {value!r}")
     return doc
