@@ -43,8 +43,12 @@ def create_app(fake: FakePlanhat) -> Flask:
     for blueprint in control_blueprints():
         app.register_blueprint(blueprint, url_prefix=CONTROL_PREFIX)
 
+    from fake_planhat.api import gate  # imported here: gate imports this module
+
     app.before_request(_start)
+    app.before_request(gate.before_request)  # admin token, faults, rate limit
     app.after_request(_journal)
+    app.after_request(gate.after_request)  # runs first: after_request hooks run in reverse
     app.register_error_handler(errors.PlanhatError, _planhat_error)
     app.register_error_handler(errors.ControlPlaneError, _control_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -90,7 +94,11 @@ def _control_error(exc: errors.ControlPlaneError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     if is_control_path(request.path):
-        return json_response({"error": exc.description or exc.name}, exc.code or 400)
+        return _control_error(
+            errors.control_http_error(
+                exc.code or 400, exc.description or exc.name, request.method, request.path
+            )
+        )
     if isinstance(exc, NotFound):
         return _planhat_error(
             errors.unknown_route(request.method, request.path, _near_routes(request.path))

@@ -47,7 +47,7 @@ class ControlPlaneError(Exception):
 def planhat_body(status: int, message: str, near_miss: list[str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "status": status,
-        "error": HTTPStatus(status).phrase,
+        "error": reason_phrase(status),
         "message": message,
     }
     if near_miss:
@@ -70,6 +70,37 @@ def wrong_type(where: str, expected: str, got: Any) -> PlanhatError:
     return PlanhatError(400, f"{where} must be {expected}, got {json_type(got)}")
 
 
+def missing_field(field_name: str, subject: str, expected: str) -> PlanhatError:
+    return PlanhatError(400, f"The field {field_name!r} of {subject} is required: {expected}")
+
+
+def too_many_items(count: int, limit: int, route: str) -> PlanhatError:
+    return PlanhatError(
+        400,
+        f"{route} takes at most {limit} items per request, got {count}; "
+        "split the array into several requests",
+    )
+
+
+def bad_query_param(name: str, expected: str, raw: str) -> PlanhatError:
+    return PlanhatError(400, f"Query parameter {name} must be {expected}, got {raw!r}")
+
+
+# Per-item problems answered inside a 200 (POST /dimensiondata's "errors" list).
+
+
+def item_wrong_type(field_name: str, expected: str, got: Any) -> str:
+    return f"{field_name} must be {expected}, got {json_type(got)}"
+
+
+def item_missing(field_name: str, expected: str) -> str:
+    return f"{field_name} is required: {expected}"
+
+
+def item_not_found(model: str, external_id: str) -> str:
+    return f"no {model} with externalId {external_id!r}"
+
+
 def missing_auth(how: str) -> PlanhatError:
     return PlanhatError(401, f"Missing Authorization header: this route takes {how}")
 
@@ -84,6 +115,28 @@ def forbidden(problem: str) -> PlanhatError:
 
 def not_found(what: str) -> PlanhatError:
     return PlanhatError(404, f"Not found: {what}")
+
+
+def duplicated_key(subject: str, field_name: str, value: Any, scope: str) -> PlanhatError:
+    return PlanhatError(
+        400, f"Duplicated key: {subject} with {field_name} {value!r} already exists {scope}"
+    )
+
+
+def unknown_reference(field_name: str, value: str, model: str) -> PlanhatError:
+    return PlanhatError(
+        400,
+        f"{field_name} {value!r} names no {model} of this tenant; send the {model}'s _id, "
+        "extid-<externalId> or srcid-<sourceId>, and create it first if it is new",
+    )
+
+
+def id_not_insertable(model: str, value: str) -> PlanhatError:
+    return PlanhatError(
+        404,
+        f"No {model} with _id {value!r}; Planhat assigns _id on insert, so leave it out "
+        "(or match on sourceId or externalId) to create one",
+    )
 
 
 def unknown_route(method: str, path: str, near: list[str]) -> PlanhatError:
@@ -116,6 +169,20 @@ def too_many_requests(retry_after: int, message: str | None = None) -> PlanhatEr
     )
 
 
+def injected_fault(status: int, rule: str, retry_after: int | None = None) -> PlanhatError:
+    """An error answer a fault rule asked for (``fake.faults`` / ``POST /_fake/faults``)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return PlanhatError(status, f"Injected fault: {rule}", headers=headers)
+
+
+def rate_limited(per_second: int, per_minute: int, burst: int, retry_after: int) -> PlanhatError:
+    return too_many_requests(
+        retry_after,
+        f"Rate limit exceeded: a tenant may make {per_minute} REST calls a minute, in bursts of "
+        f"up to {burst} refilled at {per_second} a second; retry after {retry_after} s",
+    )
+
+
 def internal_error() -> PlanhatError:
     return PlanhatError(
         500, "Internal error in fake-planhat (see the server log); please report it"
@@ -137,3 +204,66 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def reason_phrase(status: int) -> str:
+    """The status's reason phrase; codes Python does not know (a fault's 520) get a generic one."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Client Error" if status < 500 else "Server Error"
+
+
+# --- the control plane's words (plain {"error": ...}) -----------------------------------------
+
+
+def control_bad_request(message: str) -> ControlPlaneError:
+    return ControlPlaneError(400, message)
+
+
+def control_not_found(message: str) -> ControlPlaneError:
+    return ControlPlaneError(404, message)
+
+
+def control_conflict(message: str) -> ControlPlaneError:
+    return ControlPlaneError(409, message)
+
+
+def control_invalid_json(detail: str) -> ControlPlaneError:
+    return ControlPlaneError(400, f"the request body is not valid JSON: {detail}")
+
+
+def control_unknown_tenant(token_fp: str) -> ControlPlaneError:
+    return ControlPlaneError(
+        404, f"no tenant with that token (fp:{token_fp}); add it with POST /_fake/tenants"
+    )
+
+
+def control_http_error(status: int, description: str, method: str, path: str) -> ControlPlaneError:
+    """Routing errors on the control plane (unknown endpoint, wrong method) in plain words."""
+    if status == 404:
+        description = f"no control-plane endpoint {method} {path}; see docs/control-plane.md"
+    elif status == 405:
+        description = f"{method} is not allowed on {path}; see docs/control-plane.md"
+    return ControlPlaneError(status, description)
+
+
+def admin_token_missing() -> ControlPlaneError:
+    return ControlPlaneError(
+        401,
+        "the control plane needs the admin token: send 'Authorization: Bearer <admin token>' "
+        "or 'X-Admin-Token: <admin token>'",
+    )
+
+
+def admin_token_wrong() -> ControlPlaneError:
+    return ControlPlaneError(401, "wrong admin token")
+
+
+def control_plane_closed() -> ControlPlaneError:
+    return ControlPlaneError(
+        403,
+        "the control plane is closed: set an admin token (FakePlanhat(admin_token=...)) and "
+        "send it as 'Authorization: Bearer <admin token>'; the fake listens beyond loopback, "
+        "so it does not open its control plane without one",
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from fake_planhat import seeding
 from fake_planhat.clock import Clock
+from fake_planhat.faults import Faults
 from fake_planhat.ids import ObjectIdFactory
 from fake_planhat.journal import DEFAULT_BODY_LIMIT, DEFAULT_MAX_ENTRIES, Journal
+from fake_planhat.ratelimit import RateLimiter
 from fake_planhat.state import (
     DEFAULT_API_TOKEN,
     DEFAULT_TENANT_TOKEN,
@@ -20,6 +24,9 @@ from fake_planhat.state import (
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from fake_planhat.server import ServerThread
+    from fake_planhat.transports import Intercept
 
 
 class FakePlanhat:
@@ -38,11 +45,16 @@ class FakePlanhat:
         seed: int | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
         journal_body_limit: int = DEFAULT_BODY_LIMIT,
+        admin_token: str | None = None,
     ) -> None:
         self.clock = Clock()
         self.ids = ObjectIdFactory(self.clock, seed)
         self.store = Store(self.clock, self.ids)
         self.journal = Journal(journal_size, journal_body_limit)
+        self.faults = Faults()  # seeded fault rules (docs/control-plane.md)
+        self.rate_limit = RateLimiter()  # Planhat's REST limits, off until enabled
+        # Required on the control plane when set, and always when listening beyond loopback.
+        self.admin_token = admin_token
         self.tenant_token = tenant_token
         self.api_token = api_token
         self.store.add_tenant(
@@ -60,6 +72,24 @@ class FakePlanhat:
 
             self._app = create_app(self)
         return self._app
+
+    # --- the doors: a socket server, or in-process interception -----------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, threads: int = 8) -> ServerThread:
+        """Serve this fake over HTTP from a background thread (``port=0``: a free port).
+
+        Returns the started :class:`~fake_planhat.server.ServerThread` (``.url``, ``.stop()``).
+        """
+        from fake_planhat.server import ServerThread
+
+        return ServerThread(self, host, port, threads=threads).start()
+
+    def intercept(self, httpx: bool = True, requests: bool = True) -> Intercept:
+        """Route httpx and requests calls to ``http(s)://*.planhat.com`` into this fake,
+        in-process; use as a context manager (or ``.start()`` / ``.stop()``)."""
+        from fake_planhat.transports import Intercept
+
+        return Intercept(self, httpx=httpx, requests=requests)
 
     # --- tenants --------------------------------------------------------------------------
 
@@ -86,10 +116,16 @@ class FakePlanhat:
         return self.store.add_tenant(tenant_token, tokens, TenantSettings(unassigned=unassigned))
 
     def reset(self, tenant_token: str | None = None) -> None:
-        """Forget all data and journal entries, or one tenant's."""
+        """Forget all data and journal entries, or one tenant's.
+
+        Resetting everything also removes the fault rules and the rate limiter's usage (its
+        limits stay as configured).
+        """
         if tenant_token is None:
             for tenant in self.store.tenants():
                 tenant.reset()
+            self.faults.clear()
+            self.rate_limit.reset()
         else:
             self.tenant(tenant_token).reset()
         self.journal.clear(tenant_token)
@@ -115,21 +151,31 @@ class FakePlanhat:
     def companies(self, tenant_token: str | None = None) -> list[Doc]:
         tenant = self.tenant(tenant_token)
         with tenant.lock:
-            return [dict(c) for c in tenant.companies]
+            return [copy.deepcopy(c) for c in tenant.companies]
 
     def activities(self, tenant_token: str | None = None) -> list[Doc]:
         tenant = self.tenant(tenant_token)
         with tenant.lock:
-            return [dict(a) for a in tenant.activities]
+            return [copy.deepcopy(a) for a in tenant.activities]
 
     def metrics(self, tenant_token: str | None = None) -> list[Doc]:
         tenant = self.tenant(tenant_token)
         with tenant.lock:
-            return [dict(m) for m in tenant.metrics]
+            return [copy.deepcopy(m) for m in tenant.metrics]
 
     def dump(self, tenant_token: str | None = None) -> dict[str, Any]:
         """One tenant's whole state as JSON."""
         return self.tenant(tenant_token).dump()
+
+    def seed(self, data: Mapping[str, Any]) -> None:
+        """Add tenants, tokens, settings and documents from one JSON document.
+
+        The shape is ``{"tenants": {"<tenant token>": {...}}}`` (see
+        :mod:`fake_planhat.seeding`); a tenant's :meth:`dump` is a valid tenant seed. Raises
+        :class:`~fake_planhat.seeding.SeedError` (a ValueError) naming every bad item, and then
+        changes nothing.
+        """
+        seeding.seed(self.store, data)
 
     # --- rule P-8: a person's actions -------------------------------------------------------
 
