@@ -75,7 +75,9 @@ class FakePlanhat:
 
     # --- the doors: a socket server, or in-process interception -----------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0, *, threads: int = 8) -> ServerThread:
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 0, *, threads: int | None = None
+    ) -> ServerThread:
         """Serve this fake over HTTP from a background thread (``port=0``: a free port).
 
         Returns the started :class:`~fake_planhat.server.ServerThread` (``.url``, ``.stop()``).

@@ -1,0 +1,241 @@
+"""``fake-planhat``: serve a fake over HTTP from the command line.
+
+``fake-planhat serve`` prints the base URL as its first line (so a script can read it with
+``head -1``) and the dashboard's URL as its second, then serves until SIGINT or SIGTERM, when it
+lets requests in flight finish and exits 0. Tokens are printed as fingerprints only.
+
+Exit status: 0 after a signal, 1 when the address cannot be bound, 2 for bad arguments (among
+them a non-loopback host without explicit tokens).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from importlib import metadata
+from types import FrameType
+from typing import Any
+
+from fake_planhat.auth import fingerprint
+from fake_planhat.journal import DEFAULT_MAX_ENTRIES
+from fake_planhat.server import DEFAULT_THREADS
+from fake_planhat.state import DEFAULT_API_TOKEN, DEFAULT_TENANT_TOKEN
+
+PROG = "fake-planhat"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+EXIT_CANNOT_LISTEN = 1
+EXIT_USAGE = 2
+
+
+def _version() -> str:
+    try:
+        return metadata.version("fake-planhat")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free port) to 65535, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A local test double of Planhat: its REST API, tracking endpoints and "
+        "Segment intake, with a control plane under /_fake.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="serve a fake over HTTP until SIGINT or SIGTERM",
+        description="Serve a fake over HTTP. The first line printed is the base URL, the "
+        "second the dashboard's; tokens are shown as fingerprints only. Stops on SIGINT or "
+        "SIGTERM after requests in flight finish (exit status 0).",
+    )
+    serve.set_defaults(parser=serve)  # so its errors show its own usage line
+    serve.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s); a non-loopback one such as 0.0.0.0 "
+        "needs --tenant-token, --api-token and --admin-token",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--tenant-token",
+        default=None,
+        help="tenant token for /dock/segment and /analytics/<token> "
+        f"(default: fake_planhat.DEFAULT_TENANT_TOKEN, fp:{fingerprint(DEFAULT_TENANT_TOKEN)})",
+    )
+    serve.add_argument(
+        "--api-token",
+        default=None,
+        help="API token (write scope) for the REST routes "
+        f"(default: fake_planhat.DEFAULT_API_TOKEN, fp:{fingerprint(DEFAULT_API_TOKEN)})",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        help="token the control plane (/_fake/...) then requires, as 'X-Admin-Token: <token>' "
+        "or 'Authorization: Bearer <token>' (default: none; the control plane is open on "
+        "loopback and closed elsewhere)",
+    )
+    serve.add_argument(
+        "--unassigned",
+        choices=("keep", "discard"),
+        default="keep",
+        help="what the tenant does with new contacts without a company, rule P-8 "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_positive,
+        default=DEFAULT_MAX_ENTRIES,
+        help="requests the journal keeps, the oldest dropped first (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive,
+        default=DEFAULT_THREADS,
+        help="most requests served at once (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--seed-file",
+        default=None,
+        metavar="STATE.json",
+        help='JSON seed loaded at start: {"tenants": {"<tenant token>": {...}}}, the shape '
+        "POST /_fake/seed takes (default: none)",
+    )
+    return parser
+
+
+def say(line: str) -> None:
+    """Print a line now; if the reader went away (``serve | head -1``), keep serving silently."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # later writes, and the interpreter's flush at exit, go nowhere instead of failing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _refuse_exposed_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Beyond loopback, anyone on the network could use well-known tokens: insist on own ones."""
+    from fake_planhat.api.gate import is_loopback
+
+    if is_loopback(args.host):
+        return
+    missing = [
+        flag
+        for flag, value in (
+            ("--tenant-token", args.tenant_token),
+            ("--api-token", args.api_token),
+            ("--admin-token", args.admin_token),
+        )
+        if not value
+    ]
+    if missing:
+        parser.error(
+            f"refusing to listen on {args.host}, which is not a loopback address, without "
+            f"{', '.join(missing)}: the defaults are public, so anyone who can reach this "
+            "port could use them. Pass your own tokens, or listen on 127.0.0.1."
+        )
+
+
+def _load_seed(parser: argparse.ArgumentParser, path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        parser.error(f"cannot read --seed-file {path}: {exc.strerror}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        parser.error(f"--seed-file {path} is not valid JSON: {exc}")
+
+
+def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from fake_planhat.fake import FakePlanhat
+    from fake_planhat.server import CannotListen, ServerThread
+
+    _refuse_exposed_defaults(parser, args)
+    tenant_token = args.tenant_token or DEFAULT_TENANT_TOKEN
+    api_token = args.api_token or DEFAULT_API_TOKEN
+    fake = FakePlanhat(
+        tenant_token=tenant_token,
+        api_token=api_token,
+        unassigned=args.unassigned,
+        journal_size=args.journal_size,
+        admin_token=args.admin_token,
+    )
+    if args.seed_file is not None:
+        seed = _load_seed(parser, args.seed_file)
+        try:
+            fake.seed(seed)
+        except ValueError as exc:
+            parser.error(f"--seed-file {args.seed_file}: {exc}")
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server = ServerThread(fake, args.host, args.port, threads=args.threads).start()
+    except CannotListen as exc:
+        print(f"{PROG}: {exc.strerror}", file=sys.stderr, flush=True)
+        return EXIT_CANNOT_LISTEN
+    try:
+        admin = f"fp:{fingerprint(args.admin_token)}" if args.admin_token else "none"
+        say(server.url)
+        say(f"dashboard: {server.url}/_fake/ui")
+        say(
+            f"tenant token fp:{fingerprint(tenant_token)}, API token fp:{fingerprint(api_token)}, "
+            f"admin token {admin}"
+        )
+        say("serving until SIGINT (Ctrl-C) or SIGTERM")
+        while not stopping.wait(3600):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say(f"{PROG}: stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return serve(args.parser, args)  # "serve" is the only command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

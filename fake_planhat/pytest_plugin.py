@@ -1,0 +1,165 @@
+"""pytest fixtures for fake-planhat (registered through the ``pytest11`` entry point).
+
+Fixtures:
+
+* ``planhat`` — a fresh :class:`~fake_planhat.FakePlanhat` per test, with httpx and requests
+  calls to ``http(s)://*.planhat.com`` routed into it in-process.
+* ``planhat_server`` — one live socket server per session (waitress on loopback, a free port);
+  a :class:`~fake_planhat.server.ServerThread` with ``.url`` and ``.fake``.
+* ``planhat_live`` — that server, serving a fresh fake for each test: ``planhat_live.url`` for the
+  code under test, ``planhat_live.fake`` to look inside.
+* ``planhat_tenant_token``, ``planhat_api_token`` — the tokens those fakes accept; override them
+  in a ``conftest.py``.
+
+The ``planhat`` marker sets a test's fake up before it runs::
+
+    @pytest.mark.planhat(seed={"tenants": {...}}, faults=[{"path": "/dock/segment",
+                         "status": 503, "on_calls": [1]}], unassigned="discard",
+                         frozen_at="2026-01-01T00:00:00Z")
+
+Markers on a class or module apply first, the test's own last. Under pytest-xdist each worker
+has its own fakes and server.
+
+This module imports nothing heavy: Flask, httpx, waitress and the bridges load when a fixture
+is first used, so installing fake-planhat costs other test suites nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    from fake_planhat.fake import FakePlanhat
+    from fake_planhat.server import ServerThread
+
+MARKER = "planhat"
+MARKER_ARGS = ("seed", "faults", "unassigned", "frozen_at")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(seed=None, faults=(), unassigned=None, frozen_at=None): set up the test's "
+        "fake-planhat (planhat / planhat_live fixtures): seed JSON, fault rules (Faults.add "
+        "keyword arguments), the tenant's unassigned policy ('keep' or 'discard'), a frozen "
+        "clock (ISO-8601 instant).",
+    )
+
+
+@pytest.fixture(scope="session")
+def planhat_tenant_token() -> str:
+    """The tenant token of the fakes (``/dock/segment``, ``/analytics/<token>``); override it
+    in your conftest.py to match your code's configuration."""
+    from fake_planhat.state import DEFAULT_TENANT_TOKEN
+
+    return DEFAULT_TENANT_TOKEN
+
+
+@pytest.fixture(scope="session")
+def planhat_api_token() -> str:
+    """The REST API token (write scope) of the fakes; override it in your conftest.py."""
+    from fake_planhat.state import DEFAULT_API_TOKEN
+
+    return DEFAULT_API_TOKEN
+
+
+def _fail(message: str) -> NoReturn:
+    """Fail the test's setup with ``message`` alone (a marker mistake, not a fixture bug)."""
+    pytest.fail(message, pytrace=False)
+
+
+def _new_fake(tenant_token: str, api_token: str) -> FakePlanhat:
+    from fake_planhat.fake import FakePlanhat
+
+    return FakePlanhat(tenant_token=tenant_token, api_token=api_token)
+
+
+def apply_markers(fake: FakePlanhat, node: pytest.Item) -> None:
+    """Apply every ``@pytest.mark.planhat`` on ``node``, the farthest (module) first."""
+    for mark in reversed(list(node.iter_markers(MARKER))):
+        if mark.args:
+            _fail(f"@pytest.mark.{MARKER} takes keyword arguments only ({', '.join(MARKER_ARGS)})")
+        unknown = sorted(set(mark.kwargs) - set(MARKER_ARGS))
+        if unknown:
+            _fail(
+                f"@pytest.mark.{MARKER}: unknown argument(s) {', '.join(unknown)}; "
+                f"it takes {', '.join(MARKER_ARGS)}"
+            )
+        _apply(fake, mark.kwargs)
+
+
+def _apply(fake: FakePlanhat, settings: Mapping[str, Any]) -> None:
+    where = f"@pytest.mark.{MARKER}"
+    frozen_at = settings.get("frozen_at")
+    if frozen_at is not None:
+        try:
+            fake.clock.freeze(frozen_at)
+        except (TypeError, ValueError) as exc:
+            _fail(f"{where}(frozen_at={frozen_at!r}): {exc}")
+    unassigned = settings.get("unassigned")
+    if unassigned is not None:
+        try:
+            fake.settings(unassigned=unassigned)
+        except ValueError as exc:
+            _fail(f"{where}(unassigned={unassigned!r}): {exc}")
+    seed = settings.get("seed")
+    if seed is not None:
+        try:
+            fake.seed(seed)
+        except ValueError as exc:
+            _fail(f"{where}(seed=...): {exc}")
+    faults = settings.get("faults") or ()
+    if isinstance(faults, Mapping):
+        faults = [faults]
+    for number, rule in enumerate(faults, start=1):
+        if not isinstance(rule, Mapping):
+            _fail(
+                f"{where}: faults holds keyword-argument dicts for Faults.add, "
+                f"item {number} is {type(rule).__name__}"
+            )
+        try:
+            fake.faults.add(**rule)
+        except (TypeError, ValueError) as exc:
+            _fail(f"{where}: fault {number} {dict(rule)!r}: {exc}")
+
+
+@pytest.fixture
+def planhat(
+    request: pytest.FixtureRequest, planhat_tenant_token: str, planhat_api_token: str
+) -> Iterator[FakePlanhat]:
+    """A fresh fake for this test; httpx and requests calls to ``*.planhat.com`` reach it
+    in-process (other URLs pass through). The ``planhat`` marker is applied."""
+    fake = _new_fake(planhat_tenant_token, planhat_api_token)
+    apply_markers(fake, request.node)
+    with fake.intercept():
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def planhat_server(planhat_tenant_token: str, planhat_api_token: str) -> Iterator[ServerThread]:
+    """One live server for the session: waitress on 127.0.0.1, a free port (``.url``)."""
+    from fake_planhat.server import ServerThread
+
+    with ServerThread(_new_fake(planhat_tenant_token, planhat_api_token)) as server:
+        yield server
+
+
+@pytest.fixture
+def planhat_live(
+    request: pytest.FixtureRequest,
+    planhat_server: ServerThread,
+    planhat_tenant_token: str,
+    planhat_api_token: str,
+) -> ServerThread:
+    """The session's server, serving a fresh fake for this test (marker applied).
+
+    Use ``planhat_live.url`` as the base URL and ``planhat_live.fake`` to look inside. A fresh
+    fake, rather than a reset one, also forgets settings, extra tenants and the clock.
+    """
+    fake = _new_fake(planhat_tenant_token, planhat_api_token)
+    apply_markers(fake, request.node)
+    planhat_server.fake = fake
+    return planhat_server
