@@ -31,7 +31,8 @@ TOKEN_ARGS = ("tenant_token",)
 
 
 def create_app(fake: FakePlanhat) -> Flask:
-    app = Flask("fake_planhat")
+    # No app-wide /static route: the dashboard serves its assets under /_fake/ui/static.
+    app = Flask("fake_planhat", static_folder=None)
     app.extensions["fake_planhat"] = fake
     app.config["MAX_CONTENT_LENGTH"] = (
         LIMIT_ANALYTICS  # the largest route limit; routes check theirs
@@ -64,7 +65,22 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+def _filled(rule: str, segments: list[str]) -> str:
+    """A rule with its variables taking the path's segments at their places (a ``<path:…>``
+    takes the rest), so ``/enduser/extid-x`` is compared with ``/endusers/extid-x``."""
+    parts = rule.strip("/").split("/")
+    filled = []
+    for index, part in enumerate(parts):
+        if part.startswith("<") and index < len(segments):
+            taken = segments[index:] if part.startswith("<path:") else segments[index : index + 1]
+            filled.append("/".join(taken))
+        else:
+            filled.append(part)
+    return "/" + "/".join(filled)
+
+
 def _near_routes(path: str) -> list[str]:
+    """Up to three Planhat routes closest to an unknown ``path``, the closest first."""
     from flask import current_app
 
     rules = sorted(
@@ -74,7 +90,13 @@ def _near_routes(path: str) -> list[str]:
             if r.endpoint != "static" and not is_control_path(r.rule)
         }
     )
-    return difflib.get_close_matches(path, rules, n=3, cutoff=0.5)
+    segments = path.strip("/").split("/")
+    scored = [
+        (difflib.SequenceMatcher(None, path, _filled(rule, segments)).ratio(), rule)
+        for rule in rules
+    ]
+    close = sorted((s for s in scored if s[0] >= 0.5), key=lambda s: (-s[0], s[1]))
+    return [rule for _, rule in close[:3]]
 
 
 def _planhat_error(exc: errors.PlanhatError) -> Response:
@@ -99,15 +121,14 @@ def _http_error(exc: HTTPException) -> Response:
                 exc.code or 400, exc.description or exc.name, request.method, request.path
             )
         )
+    path = _redacted_path()  # answers echo the path: never a token in it
     if isinstance(exc, NotFound):
-        return _planhat_error(
-            errors.unknown_route(request.method, request.path, _near_routes(request.path))
-        )
+        return _planhat_error(errors.unknown_route(request.method, path, _near_routes(path)))
     if isinstance(exc, MethodNotAllowed):
         allowed = sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
-        return _planhat_error(errors.method_not_allowed(request.method, request.path, allowed))
+        return _planhat_error(errors.method_not_allowed(request.method, path, allowed))
     if isinstance(exc, RequestEntityTooLarge):
-        return _planhat_error(errors.payload_too_large(LIMIT_ANALYTICS, request.path))
+        return _planhat_error(errors.payload_too_large(LIMIT_ANALYTICS, path))
     code = exc.code or 400
     return _planhat_error(errors.PlanhatError(code, exc.description or exc.name))
 
@@ -122,12 +143,18 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def _redacted_path() -> str:
-    path = request.path
-    for name in TOKEN_ARGS:
-        token = (request.view_args or {}).get(name)
-        if isinstance(token, str) and token:
-            path = path.replace(token, f"fp:{fingerprint(token)}")
-    return path
+    """The path with each segment that is a token shown as its fingerprint: the route's token
+    variable, and any tenant or API token of the fake (a mistyped route or a wrong method
+    matches no route, so it has no variables)."""
+    secrets = {
+        token
+        for name in TOKEN_ARGS
+        if isinstance(token := (request.view_args or {}).get(name), str) and token
+    }
+    for tenant in _current_fake().store.tenants():
+        secrets.add(tenant.token)
+        secrets.update(tenant.api_tokens)
+    return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in request.path.split("/"))
 
 
 def _journal(response: Response) -> Response:

@@ -58,6 +58,13 @@ def parse_authorization(header: str | None) -> Credentials:
             )
         user, _, password = decoded.partition(":")
         return Credentials("Basic", user, password)
+    if not rest:  # one bare word, most likely a token without its scheme: never echo it
+        return Credentials(
+            "(no scheme)",
+            scheme,
+            problem="the Authorization header has no scheme; send 'Bearer <token>' or "
+            "Basic base64('<token>:')",
+        )
     return Credentials(scheme, None, problem=f"unknown scheme {scheme!r}; use Basic or Bearer")
 
 

@@ -66,6 +66,23 @@ def invalid_json(detail: str) -> PlanhatError:
     return PlanhatError(400, f"The request body is not valid JSON: {detail}")
 
 
+def number_out_of_range(number: str) -> PlanhatError:
+    shown = number if len(number) <= 40 else f"{number[:20]}… ({len(number)} characters)"
+    return PlanhatError(
+        400,
+        f"The number {shown} in the request body is out of range: it is too large for a "
+        "double-precision number or has too many digits; send a smaller number or a string",
+    )
+
+
+def lone_surrogate() -> PlanhatError:
+    return PlanhatError(
+        400,
+        "The request body holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its "
+        "pair), which is not valid Unicode text; send the character itself or a complete pair",
+    )
+
+
 def wrong_type(where: str, expected: str, got: Any) -> PlanhatError:
     return PlanhatError(400, f"{where} must be {expected}, got {json_type(got)}")
 
@@ -267,3 +284,34 @@ def control_plane_closed() -> ControlPlaneError:
         "send it as 'Authorization: Bearer <admin token>'; the fake listens beyond loopback, "
         "so it does not open its control plane without one",
     )
+
+
+# --- the dashboard's words (shown on its HTML error page) ------------------------------------
+
+
+def dashboard_unknown_query(name: str, allowed: tuple[str, ...]) -> ControlPlaneError:
+    return ControlPlaneError(
+        400, f"unknown query parameter {name!r}; the dashboard takes: {', '.join(allowed)}"
+    )
+
+
+def dashboard_bad_number(name: str, raw: str, minimum: int, maximum: int) -> ControlPlaneError:
+    return ControlPlaneError(
+        400, f"{name} must be a whole number from {minimum} to {maximum}, got {raw!r}"
+    )
+
+
+def dashboard_bad_tenant() -> ControlPlaneError:
+    return ControlPlaneError(
+        400,
+        "tenant must be a fingerprint such as fp:11e594f4 (the dashboard never puts tenant "
+        "tokens in its addresses)",
+    )
+
+
+def dashboard_unknown_tenant(token_fp: str) -> ControlPlaneError:
+    return ControlPlaneError(404, f"no tenant has the fingerprint fp:{token_fp}")
+
+
+def dashboard_missing_company() -> ControlPlaneError:
+    return ControlPlaneError(400, "pick the company to assign the contact to")

@@ -17,6 +17,6 @@ PLANHAT_BLUEPRINTS: tuple[Blueprint, ...] = (
 
 def control_blueprints() -> tuple[Blueprint, ...]:
     """The control plane (and dashboard), mounted under ``/_fake``."""
-    from fake_planhat.api import control
+    from fake_planhat.api import control, dashboard
 
-    return (control.bp,)
+    return (control.bp, dashboard.bp)

@@ -4,6 +4,8 @@ parameters, and notes for the journal."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ LIMIT_ANALYTICS = 32 * 1024 * 1024
 LIMIT_REST = 32 * 1024 * 1024
 LIMIT_INTAKE = 1024 * 1024
 MAX_JSON_DEPTH = 64
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 BULK_MAX_ITEMS = 5000
 
 
@@ -77,6 +80,43 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _NumberOutOfRange(ValueError):
+    """A JSON number Python would turn into infinity (``1e400``) or cannot convert."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # stored, it would answer the non-JSON ``Infinity`` forever after
+        raise _NumberOutOfRange(text)
+    return value
+
+
+def _convertible_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        raise _NumberOutOfRange(text) from None
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a string or key holds a lone UTF-16 surrogate (JSON's ``"\\ud800"``), which
+    cannot be encoded as UTF-8: answering such a document would fail."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def read_json(limit: int, route_name: str) -> Any:
     """The request body as JSON: checked for size, media type, encoding, syntax and depth."""
     length = request.content_length
@@ -97,14 +137,24 @@ def read_json(limit: int, route_name: str) -> Any:
             f"The request body is not valid UTF-8 at byte {exc.start}"
         ) from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_convertible_int,
+        )
     except RecursionError:
         raise errors.bad_request(
             f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
         ) from None
+    except _NumberOutOfRange as exc:
+        raise errors.number_out_of_range(str(exc)) from None
     except ValueError as exc:
         raise errors.invalid_json(str(exc)) from None
     _check_depth(value)
+    # Only a \u escape can make a surrogate (the text is valid UTF-8): walk only then.
+    if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise errors.lone_surrogate()
     return value
 
 

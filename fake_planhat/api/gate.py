@@ -21,8 +21,14 @@ from fake_planhat.faults import CUT_ENVIRON_KEY
 
 # Set by the socket server to the host it bound; missing means an in-process (loopback) door.
 BIND_HOST_CONFIG = "FAKE_PLANHAT_BIND_HOST"
-# Open without the admin token, so a readiness probe works whatever the configuration.
-OPEN_CONTROL_PATHS = frozenset({CONTROL_PREFIX + "/health"})
+# The browser dashboard (api/dashboard.py): a browser sends the admin token in this cookie,
+# set by its login form; the cookie counts on the dashboard's paths only.
+DASHBOARD_PREFIX = CONTROL_PREFIX + "/ui"
+ADMIN_COOKIE = "fake_planhat_admin"
+# Open without the admin token: a readiness probe works whatever the configuration, and the
+# dashboard's login form and shipped CSS/JS reach a browser that has no token yet.
+OPEN_CONTROL_PATHS = frozenset({CONTROL_PREFIX + "/health", DASHBOARD_PREFIX + "/login"})
+OPEN_CONTROL_PREFIX = DASHBOARD_PREFIX + "/static/"
 # Planhat's rate limits cover the REST API only: the Segment intake and the token-in-path
 # tracking routes (/analytics/<tenant_token>, POST /dimensiondata/<tenant_token>) are outside.
 UNLIMITED_BLUEPRINTS = frozenset({"dock", "analytics"})
@@ -72,11 +78,15 @@ def _given_admin_token() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if request.path == DASHBOARD_PREFIX or request.path.startswith(DASHBOARD_PREFIX + "/"):
+        return request.cookies.get(ADMIN_COOKIE) or None
     return None
 
 
 def _require_admin(planhat: FakePlanhat) -> None:
-    if request.path.rstrip("/") in OPEN_CONTROL_PATHS:
+    if request.path.rstrip("/") in OPEN_CONTROL_PATHS or request.path.startswith(
+        OPEN_CONTROL_PREFIX
+    ):
         return
     bind_host = current_app.config.get(BIND_HOST_CONFIG)
     loopback = bind_host is None or is_loopback(str(bind_host))
