@@ -83,6 +83,10 @@ def lone_surrogate() -> PlanhatError:
     )
 
 
+def bulk_all_failed(count: int) -> str:
+    return f"All {count} items failed: see createdErrors and updatedErrors"
+
+
 def wrong_type(where: str, expected: str, got: Any) -> PlanhatError:
     return PlanhatError(400, f"{where} must be {expected}, got {json_type(got)}")
 

@@ -14,8 +14,8 @@ Decisions where Planhat's documentation is silent (documented in the routes' doc
 - unknown top-level fields are stored as sent (Planhat is schemaless beyond its known fields);
 - an update that changes nothing leaves ``updatedAt`` alone and counts as a ``nonupdate``;
 - a bulk item naming an ``_id`` that does not exist is an item error (``_id`` is never chosen by
-  the client), and a bulk in which every item failed answers 400 with the bulk body (Planhat's
-  docs send 400 callers to ``createdErrors``/``updatedErrors``).
+  the client), and a bulk in which every item failed answers 400: Planhat's error shape with the
+  bulk body beside it (Planhat's docs send 400 callers to ``createdErrors``/``updatedErrors``).
 """
 
 from __future__ import annotations
@@ -326,4 +326,6 @@ def bulk_upsert(tenant: Tenant, model: Model, items: list[Any]) -> BulkResult:
             answer[bucket].append(_item_error(index, item, model, exc))
     failed = len(answer["createdErrors"]) + len(answer["updatedErrors"])
     status = 200 if failed == 0 else (400 if failed == len(items) else 206)
+    if status == 400:  # every 4xx carries Planhat's error shape; the bulk fields stay beside it
+        answer = {**errors.planhat_body(400, errors.bulk_all_failed(failed)), **answer}
     return BulkResult(answer, status, touched)

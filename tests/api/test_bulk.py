@@ -145,7 +145,9 @@ def test_bulk_endusers_all_items_failed_is_400_with_the_bulk_body(
     response = put(client, "/endusers", [{"externalId": "u1"}], rest_auth)
     assert response.status_code == 400
     body = response.get_json()
-    assert list(body) == ANSWER_KEYS
+    assert list(body) == ["status", "error", "message", *ANSWER_KEYS]
+    assert body["status"] == 400
+    assert "createdErrors" in body["message"]
     assert body["createdErrors"][0]["index"] == 0
 
 
