@@ -1,0 +1,40 @@
+"""The conformance kit: does a Segment -> Planhat destination send what Planhat needs, and does
+Planhat end up in the right state? Rules are CONTRACT.md's ids (``conformance.rules``).
+
+    from conformance import run_campaign
+    result = run_campaign("py:mydest:handle", profile="segment")
+    assert result.ok, [f.rule_id for f in result.failures()]
+
+The console script ``planhat-conformance`` and :func:`conformance.pytest_tests.conformance_tests`
+wrap the same campaign.
+"""
+
+from __future__ import annotations
+
+from conformance.outcomes import (
+    Delivery,
+    EventNotSupported,
+    InvalidEventPayload,
+    Outcome,
+    RetryError,
+    ValidationError,
+)
+from conformance.rules import RULES, Rule
+from conformance.runner import CampaignResult, Failure, run_campaign
+from conformance.targets import Target, load_target
+
+__all__ = [
+    "RULES",
+    "CampaignResult",
+    "Delivery",
+    "EventNotSupported",
+    "Failure",
+    "InvalidEventPayload",
+    "Outcome",
+    "RetryError",
+    "Rule",
+    "Target",
+    "ValidationError",
+    "load_target",
+    "run_campaign",
+]

@@ -1,0 +1,214 @@
+"""``planhat-conformance``: check a Segment -> Planhat destination against CONTRACT.md.
+
+    planhat-conformance run --target reference
+    planhat-conformance run --target py:mydest:handle --rules W-4,P-5 --junit-xml report.xml
+    planhat-conformance rules
+    planhat-conformance replay replay.json --target py:mydest:handle
+
+Exit status: 0 when every selected rule passed (rules no run exercised are reported, not
+failed), 1 when a rule failed, 2 for a usage or setup problem (unknown target, rule id, file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import IO
+
+from conformance.report import (
+    ConsoleProgress,
+    console_report,
+    json_report,
+    junit_xml,
+    read_replay,
+    replay_document,
+    write_text,
+)
+from conformance.rules import FAMILIES, RULES
+from conformance.runner import (
+    DEFAULT_MAX_EXAMPLES,
+    CampaignResult,
+    Failure,
+    TargetStartError,
+    replay_cases,
+    run_campaign,
+    select_rules,
+)
+from conformance.targets import SPEC_FORMS, load_target
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_TIME_BUDGET = 300.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    targets = "\n".join(f"  {form}" for form in SPEC_FORMS)
+    parser = argparse.ArgumentParser(
+        prog="planhat-conformance",
+        description="Check a Segment -> Planhat destination against the contract's rules, "
+        "using a local fake of Planhat.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"targets (--target):\n{targets}\n\nexit status: 0 all selected rules passed, "
+        "1 a rule failed, 2 usage or setup error",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the delivery scenarios and a random exploration against a destination",
+        description="Deliver scenarios and random Segment events to the destination, inspect "
+        "the fake Planhat, and report every rule as PASS, FAIL or NOT EXERCISED.",
+    )
+    _target_arguments(run)
+    run.add_argument(
+        "--events",
+        choices=("realistic", "hostile"),
+        default="realistic",
+        help="event generator profile (default: realistic)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=DEFAULT_MAX_EXAMPLES,
+        help=f"random event sequences per exploration (default: {DEFAULT_MAX_EXAMPLES})",
+    )
+    run.add_argument(
+        "--rules", help="comma-separated rule ids to check, e.g. W-1,P-5 (default: all)"
+    )
+    run.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        default=DEFAULT_TIME_BUDGET,
+        metavar="SECONDS",
+        help=f"stop exploring after this long (default: {DEFAULT_TIME_BUDGET:g})",
+    )
+    _output_arguments(run)
+    run.add_argument(
+        "--replay-file", metavar="FILE", help="write the failing cases here, for `replay`"
+    )
+
+    commands.add_parser("rules", help="list the contract's rule ids and texts")
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-run the failing cases of a replay file exactly",
+        description="Deliver each recorded failing case again and judge the rule it failed.",
+    )
+    replay.add_argument("file", help="a replay file written by `run --replay-file`")
+    _target_arguments(replay, profile_default=None)
+    _output_arguments(replay)
+    return parser
+
+
+def _target_arguments(
+    parser: argparse.ArgumentParser, profile_default: str | None = "segment"
+) -> None:
+    parser.add_argument(
+        "--target", required=True, metavar="SPEC", help="the destination (`reference`, py:…, …)"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("segment", "activities"),
+        default=profile_default,
+        help="the destination's profile (default: segment"
+        + (", or the replay file's" if profile_default is None else "")
+        + ")",
+    )
+
+
+def _output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
+    parser.add_argument("--json", metavar="FILE", help="write a JSON report")
+    parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _print_rules(out: IO[str]) -> None:
+    family = None
+    for rule in RULES.values():
+        if rule.family != family:
+            family = rule.family
+            out.write(f"\n{family}: {FAMILIES[family]}\n")
+        text = textwrap.fill(rule.text, 96, initial_indent="      ", subsequent_indent="      ")
+        out.write(f"  {rule.id:<5} {rule.title}\n{text}\n")
+
+
+def _write_outputs(
+    args: argparse.Namespace, result: CampaignResult, replay_file: str | None, out: IO[str]
+) -> None:
+    out.write(console_report(result, replay_file=replay_file))
+    if args.junit_xml:
+        write_text(args.junit_xml, junit_xml(result, replay_file=replay_file))
+    if args.json:
+        write_text(args.json, json.dumps(json_report(result), ensure_ascii=False, indent=2) + "\n")
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
+    """The console script; returns the exit status."""
+    out = out if out is not None else sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "rules":
+        _print_rules(out)
+        return EXIT_OK
+    progress = False if args.no_progress else ConsoleProgress()
+    try:
+        target = load_target(args.target)
+        if args.command == "run":
+            rules = select_rules(args.rules.split(",") if args.rules else None, args.profile)
+            failures: list[Failure] = []
+        else:
+            profile, seed, failures = read_replay(args.file)
+    except ValueError as exc:  # a bad target spec, rule id or replay file: say what, exit 2
+        sys.stderr.write(f"planhat-conformance: {exc}\n")
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            result = run_campaign(
+                target,
+                profile=args.profile,
+                event_profile=args.events,
+                seed=args.seed,
+                max_examples=args.max_examples,
+                rules=rules,
+                time_budget=args.time_budget,
+                progress=progress,
+            )
+            result.target = args.target
+            if args.replay_file:
+                document = replay_document(result)
+                write_text(args.replay_file, json.dumps(document, ensure_ascii=False, indent=2))
+            _write_outputs(args, result, args.replay_file, out)
+        else:
+            if not failures:
+                out.write(f"{args.file}: no failing cases to replay\n")
+                return EXIT_OK
+            result = replay_cases(target, failures, profile=args.profile or profile, seed=seed)
+            result.target = args.target
+            _write_outputs(args, result, args.file, out)
+    except TargetStartError as exc:
+        sys.stderr.write(f"planhat-conformance: {exc}\n")
+        return EXIT_USAGE
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
