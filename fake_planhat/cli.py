@@ -4,8 +4,11 @@
 ``head -1``) and the dashboard's URL as its second, then serves until SIGINT or SIGTERM, when it
 lets requests in flight finish and exits 0. Tokens are printed as fingerprints only.
 
+With ``--state FILE`` the state lives in an SQLite file too: restored at start, each write
+committed before its answer (docs/durability.md).
+
 Exit status: 0 after a signal, 1 when the address cannot be bound, 2 for bad arguments (among
-them a non-loopback host without explicit tokens).
+them a non-loopback host without explicit tokens, and a state file that cannot be used).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import threading
 from collections.abc import Sequence
 from importlib import metadata
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fake_planhat.auth import fingerprint
 from fake_planhat.journal import DEFAULT_MAX_ENTRIES
 from fake_planhat.server import DEFAULT_THREADS
 from fake_planhat.state import DEFAULT_API_TOKEN, DEFAULT_TENANT_TOKEN
+
+if TYPE_CHECKING:
+    from fake_planhat.fake import FakePlanhat
 
 PROG = "fake-planhat"
 DEFAULT_HOST = "127.0.0.1"
@@ -110,9 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--unassigned",
         choices=("keep", "discard"),
-        default="keep",
-        help="what the tenant does with new contacts without a company, rule P-8 "
-        "(default: %(default)s)",
+        default=None,
+        help="what the tenant does with new contacts without a company, rule P-8 (default: "
+        "keep; a tenant restored from --state keeps its own setting unless this is given)",
     )
     serve.add_argument(
         "--journal-size",
@@ -131,7 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="STATE.json",
         help='JSON seed loaded at start: {"tenants": {"<tenant token>": {...}}}, the shape '
-        "POST /_fake/seed takes (default: none)",
+        "POST /_fake/seed takes; with --state, only into a new state file (default: none)",
+    )
+    serve.add_argument(
+        "--state",
+        default=None,
+        metavar="FILE",
+        help="keep tenants, tokens, settings and documents in this SQLite file: restored at "
+        "start, each write committed before its answer; the journal, faults and clock are not "
+        "kept (default: memory only)",
     )
     return parser
 
@@ -180,26 +194,55 @@ def _load_seed(parser: argparse.ArgumentParser, path: str) -> Any:
         parser.error(f"--seed-file {path} is not valid JSON: {exc}")
 
 
-def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _open_fake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakePlanhat:
+    """The fake to serve: restored from --state, seeded from --seed-file when that is new."""
     from fake_planhat.fake import FakePlanhat
+    from fake_planhat.persistence import StateFileError
+
+    seed = _load_seed(parser, args.seed_file) if args.seed_file is not None else None
+    try:
+        fake = FakePlanhat(
+            tenant_token=args.tenant_token or DEFAULT_TENANT_TOKEN,
+            api_token=args.api_token or DEFAULT_API_TOKEN,
+            unassigned=args.unassigned,
+            journal_size=args.journal_size,
+            admin_token=args.admin_token,
+            state_file=args.state,
+        )
+    except StateFileError as exc:
+        parser.error(f"--state: {exc}")
+    except ValueError as exc:  # the file gives --api-token to another tenant
+        parser.error(f"--state {args.state}: {exc}")
+    fresh = fake.persistence is None or fake.persistence.restored.fresh
+    if seed is not None and fresh:
+        try:
+            fake.seed(seed)
+        except ValueError as exc:
+            fake.close()
+            parser.error(f"--seed-file {args.seed_file}: {exc}")
+    return fake
+
+
+def _state_line(fake: FakePlanhat, seeded: bool) -> str | None:
+    if fake.persistence is None:
+        return None
+    restored = fake.persistence.restored
+    if restored.fresh:
+        return f"state: {fake.persistence.path} (new)"
+    skipped = "; --seed-file not applied to a restored state" if seeded else ""
+    return (
+        f"state: {fake.persistence.path} (restored {restored.tenants} tenants, "
+        f"{restored.documents} documents{skipped})"
+    )
+
+
+def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from fake_planhat.server import CannotListen, ServerThread
 
     _refuse_exposed_defaults(parser, args)
     tenant_token = args.tenant_token or DEFAULT_TENANT_TOKEN
     api_token = args.api_token or DEFAULT_API_TOKEN
-    fake = FakePlanhat(
-        tenant_token=tenant_token,
-        api_token=api_token,
-        unassigned=args.unassigned,
-        journal_size=args.journal_size,
-        admin_token=args.admin_token,
-    )
-    if args.seed_file is not None:
-        seed = _load_seed(parser, args.seed_file)
-        try:
-            fake.seed(seed)
-        except ValueError as exc:
-            parser.error(f"--seed-file {args.seed_file}: {exc}")
+    fake = _open_fake(parser, args)
 
     stopping = threading.Event()
 
@@ -210,6 +253,7 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         server = ServerThread(fake, args.host, args.port, threads=args.threads).start()
     except CannotListen as exc:
+        fake.close()
         print(f"{PROG}: {exc.strerror}", file=sys.stderr, flush=True)
         return EXIT_CANNOT_LISTEN
     try:
@@ -220,11 +264,15 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             f"tenant token fp:{fingerprint(tenant_token)}, API token fp:{fingerprint(api_token)}, "
             f"admin token {admin}"
         )
+        state = _state_line(fake, args.seed_file is not None)
+        if state is not None:
+            say(state)
         say("serving until SIGINT (Ctrl-C) or SIGTERM")
         while not stopping.wait(3600):
             pass
     finally:
         server.stop()
+        fake.close()  # after the last request: every write is in the file
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     say(f"{PROG}: stopped")

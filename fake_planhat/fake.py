@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from fake_planhat.state import (
 if TYPE_CHECKING:
     from flask import Flask
 
+    from fake_planhat.persistence import StateFile
     from fake_planhat.server import ServerThread
     from fake_planhat.transports import Intercept
 
@@ -33,7 +35,14 @@ class FakePlanhat:
     """A Planhat stand-in: tenants and their state, a request journal and a virtual clock.
 
     One default tenant is created from ``tenant_token`` (for ``/dock/segment`` and
-    ``/analytics/<token>``) and ``api_token`` (for the REST API).
+    ``/analytics/<token>``) and ``api_token`` (for the REST API), with the ``unassigned`` policy
+    (default ``"keep"``).
+
+    With ``state_file``, tenants, API tokens, settings and documents are kept in that SQLite
+    file (:mod:`fake_planhat.persistence`): what it holds is restored first, a restored default
+    tenant keeps its settings unless ``unassigned`` is given, and each write is committed before
+    its answer. :meth:`close` closes the file. The journal, faults, rate limiter and clock are
+    not kept.
     """
 
     def __init__(
@@ -41,11 +50,12 @@ class FakePlanhat:
         *,
         tenant_token: str = DEFAULT_TENANT_TOKEN,
         api_token: str = DEFAULT_API_TOKEN,
-        unassigned: UnassignedPolicy = "keep",
+        unassigned: UnassignedPolicy | None = None,
         seed: int | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
         journal_body_limit: int = DEFAULT_BODY_LIMIT,
         admin_token: str | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.clock = Clock()
         self.ids = ObjectIdFactory(self.clock, seed)
@@ -57,10 +67,28 @@ class FakePlanhat:
         self.admin_token = admin_token
         self.tenant_token = tenant_token
         self.api_token = api_token
-        self.store.add_tenant(
-            tenant_token, {api_token: "write"}, TenantSettings(unassigned=unassigned)
+        self.persistence: StateFile | None = None
+        if state_file is not None:
+            from fake_planhat.persistence import StateFile
+
+            self.persistence = StateFile(state_file, self.store)
+        restored = self.store.tenant(tenant_token) is not None
+        settings = (
+            None
+            if restored and unassigned is None
+            else TenantSettings(unassigned=unassigned or "keep")
         )
+        try:
+            self.store.add_tenant(tenant_token, {api_token: "write"}, settings)
+        except BaseException:
+            self.close()
+            raise
         self._app: Flask | None = None
+
+    def close(self) -> None:
+        """Close the state file, if any (the state stays in memory; a later write raises)."""
+        if self.persistence is not None:
+            self.persistence.close()
 
     # --- the WSGI app ---------------------------------------------------------------------
 
@@ -204,10 +232,13 @@ class FakePlanhat:
     def settings(self, tenant_token: str | None = None, **changes: Any) -> Mapping[str, Any]:
         """Read or change a tenant's settings (``unassigned="discard"``)."""
         tenant = self.tenant(tenant_token)
-        if "unassigned" in changes:
-            if changes["unassigned"] not in ("keep", "discard"):
-                raise ValueError("unassigned must be 'keep' or 'discard'")
-            tenant.settings.unassigned = changes.pop("unassigned")
+        given = "unassigned" in changes
+        policy = changes.pop("unassigned", None)
         if changes:
             raise ValueError(f"unknown settings: {', '.join(sorted(changes))}")
+        if given:
+            if policy not in ("keep", "discard"):
+                raise ValueError("unassigned must be 'keep' or 'discard'")
+            # through the store, so a state file saves the change
+            self.store.add_tenant(tenant.token, settings=TenantSettings(unassigned=policy))
         return tenant.settings.to_json()

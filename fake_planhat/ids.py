@@ -6,6 +6,7 @@ import itertools
 import random
 import re
 import threading
+from collections.abc import Iterable
 
 from fake_planhat.clock import Clock
 
@@ -31,6 +32,15 @@ class ObjectIdFactory:
         with self._lock:
             count = next(self._counter) & 0xFFFFFF
         return f"{seconds:08x}{self._process:010x}{count:06x}"
+
+    def continue_after(self, taken: Iterable[str]) -> None:
+        """Count on from the highest of ``taken`` made with this factory's random part, so a
+        seeded factory never repeats an id restored from a state file."""
+        marker = f"{self._process:010x}"
+        counts = [int(i[18:], 16) for i in taken if OBJECT_ID.match(i) and i[8:18] == marker]
+        if counts:
+            with self._lock:
+                self._counter = itertools.count(max(max(counts) + 1, next(self._counter)))
 
 
 def is_object_id(text: str) -> bool:

@@ -24,6 +24,7 @@ from waitress.channel import ClientDisconnected
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
+from fake_planhat.api.common import LIMIT_ANALYTICS
 from fake_planhat.api.gate import is_loopback
 from fake_planhat.transports import ConnectionCut, CutConnections, StartResponse
 
@@ -224,6 +225,9 @@ class ServerThread:
                 _dispatcher=_OnDemandWorkers(self.threads),
                 ident="fake-planhat",
                 log_socket_errors=False,  # a client hanging up is not the fake's error
+                # waitress reads a whole body before the app runs: refuse one larger than the
+                # largest route limit from its Content-Length (413) instead of waiting for it
+                max_request_body_size=LIMIT_ANALYTICS + 1,
                 asyncore_use_poll=True,
             )
         except BaseException:

@@ -4,15 +4,19 @@ Documents are plain JSON dicts shaped as Planhat returns them. Each model lives 
 :class:`Collection` with secondary indexes, so lookups by ``_id``, ``externalId``, ``sourceId``,
 email or ``companyId`` never scan. Every tenant has one re-entrant lock; request handlers hold it
 for the whole read-modify-write, so concurrent requests neither lose writes nor create duplicates.
+
+A tenant can be *watched* (:meth:`Tenant.watch`, used by :mod:`fake_planhat.persistence`): its
+collections and unassigned list then report each change to a listener, and its lock calls a hook
+as its holder lets go. Unwatched tenants use plain dicts and a plain RLock, at no extra cost.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from fake_planhat.clock import Clock
 from fake_planhat.ids import ObjectIdFactory
@@ -24,8 +28,11 @@ UnassignedPolicy = Literal["keep", "discard"]
 DEFAULT_TENANT_TOKEN = "00000000-0000-4000-8000-000000000001"
 DEFAULT_API_TOKEN = "fake-planhat-api-token"
 
-# What a Collection tells its listeners (the SQLite persistence, for one).
-ChangeListener = Callable[[str, str, str, "Doc | None"], None]  # tenant, model, _id, doc|None
+ChangeKind = Literal["insert", "update", "remove"]
+# What a watched Collection or unassigned list tells its listener: model, kind, key, document
+# (None on remove). The unassigned list reports as the model UNASSIGNED, keyed by contact _id.
+ChangeListener = Callable[[str, ChangeKind, str, "Doc | None"], None]
+UNASSIGNED = "unassigned"
 
 
 def id_key(value: Any) -> str | None:
@@ -57,8 +64,11 @@ def plain_key(value: Any) -> str | None:
 class Collection:
     """The documents of one model, in creation order, with secondary indexes."""
 
-    def __init__(self, model: str, indexes: Mapping[str, IndexKey]) -> None:
+    def __init__(
+        self, model: str, indexes: Mapping[str, IndexKey], listener: ChangeListener | None = None
+    ) -> None:
         self.model = model
+        self.listener = listener  # told of every insert, update and removal
         self._docs: dict[str, Doc] = {}
         self._seq: dict[str, int] = {}
         self._next_seq = 0
@@ -108,6 +118,8 @@ class Collection:
         self._next_seq += 1
         for field_name in self._indexes:
             self._index_add(field_name, doc)
+        if self.listener is not None:
+            self.listener(self.model, "insert", doc_id, doc)
         return doc
 
     def update(self, doc_id: str, changes: Mapping[str, Any]) -> Doc:
@@ -123,6 +135,8 @@ class Collection:
                 doc[name] = value
         for field_name in touched:
             self._index_add(field_name, doc)
+        if self.listener is not None:
+            self.listener(self.model, "update", doc_id, doc)
         return doc
 
     def remove(self, doc_id: str) -> Doc | None:
@@ -132,9 +146,14 @@ class Collection:
         del self._seq[doc_id]
         for field_name in self._indexes:
             self._index_remove(field_name, doc)
+        if self.listener is not None:
+            self.listener(self.model, "remove", doc_id, None)
         return doc
 
     def clear(self) -> None:
+        if self.listener is not None:
+            for doc_id in self._docs:
+                self.listener(self.model, "remove", doc_id, None)
         self._docs.clear()
         self._seq.clear()
         for index in self._indexes.values():
@@ -183,6 +202,88 @@ class UnassignedEntry:
             "companyKey": self.company_key,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UnassignedEntry:
+        return cls(
+            contact_id=data["contactId"],
+            since=data["since"],
+            message_id=data.get("messageId"),
+            company_key=data.get("companyKey"),
+        )
+
+
+class WatchedUnassigned(MutableMapping[str, UnassignedEntry]):
+    """A watched tenant's unassigned list (contact ``_id`` -> entry, in arrival order): every
+    change is told to the listener as the model :data:`UNASSIGNED`."""
+
+    def __init__(self, entries: Mapping[str, UnassignedEntry], listener: ChangeListener) -> None:
+        self._entries = dict(entries)
+        self._listener = listener
+
+    def __getitem__(self, contact_id: str) -> UnassignedEntry:
+        return self._entries[contact_id]
+
+    def __contains__(self, contact_id: object) -> bool:
+        return contact_id in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __setitem__(self, contact_id: str, entry: UnassignedEntry) -> None:
+        kind: ChangeKind = "update" if contact_id in self._entries else "insert"
+        self._entries[contact_id] = entry
+        self._listener(UNASSIGNED, kind, contact_id, entry.to_json())
+
+    def __delitem__(self, contact_id: str) -> None:
+        del self._entries[contact_id]
+        self._listener(UNASSIGNED, "remove", contact_id, None)
+
+
+class TenantLock:
+    """A watched tenant's re-entrant lock: as its holder lets go of the outermost level,
+    ``on_release`` runs first, still under the lock, so each holder's changes are handled whole
+    and one holder after another, in the order they were made."""
+
+    def __init__(self, on_release: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0  # only changed by the holder
+        self._owner: int | None = None
+        self._on_release = on_release
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._depth += 1
+        self._owner = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        if self._owner != threading.get_ident():
+            raise RuntimeError("cannot release a tenant lock this thread does not hold")
+        if self._depth > 1:
+            self._depth -= 1
+            self._lock.release()
+            return
+        try:
+            self._on_release()
+        finally:
+            self._depth = 0
+            self._owner = None
+            self._lock.release()
+
+    def held(self) -> bool:
+        """Whether the calling thread holds the lock."""
+        return self._owner == threading.get_ident()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
 
 @dataclass
 class Tenant:
@@ -193,7 +294,7 @@ class Tenant:
     ids: ObjectIdFactory
     api_tokens: dict[str, str] = field(default_factory=dict)  # API token -> "write" | "read"
     settings: TenantSettings = field(default_factory=TenantSettings)
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    lock: threading.RLock | TenantLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
         self.contacts = Collection(
@@ -204,7 +305,7 @@ class Tenant:
         self.activities = Collection("activity", {"contactId": plain_key, "companyId": plain_key})
         self.metrics = Collection("metric", {"companyId": plain_key, "dimensionId": plain_key})
         # contact _id -> entry; such contacts are in self.contacts but are not endusers yet
-        self.unassigned: dict[str, UnassignedEntry] = {}
+        self.unassigned: MutableMapping[str, UnassignedEntry] = {}
 
     def collections(self) -> dict[str, Collection]:
         return {
@@ -213,6 +314,15 @@ class Tenant:
             "activities": self.activities,
             "metrics": self.metrics,
         }
+
+    def watch(self, listener: ChangeListener, on_release: Callable[[], None]) -> None:
+        """Tell ``listener`` every change to this tenant's documents and unassigned list, and
+        call ``on_release`` each time a holder of the lock lets go (still holding it). Call it
+        before the tenant is shared: it replaces the lock."""
+        for collection in self.collections().values():
+            collection.listener = listener
+        self.unassigned = WatchedUnassigned(self.unassigned, listener)
+        self.lock = TenantLock(on_release)
 
     def reset(self) -> None:
         with self.lock:
@@ -307,6 +417,19 @@ class Tenant:
             }
 
 
+class TenantWatcher(Protocol):
+    """Told of each tenant a :class:`Store` makes or drops, and of changes to a tenant's API
+    tokens or settings (the SQLite persistence, for one)."""
+
+    def watch(self, tenant: Tenant) -> None:
+        """A new tenant, before anyone else can reach it."""
+
+    def tenant_changed(self, tenant: Tenant) -> None:
+        """Its API tokens or settings changed (or it was just made)."""
+
+    def tenant_removed(self, token: str) -> None: ...
+
+
 class Store:
     """Every tenant of one fake, keyed by tenant token, plus the API-token directory."""
 
@@ -316,6 +439,7 @@ class Store:
         self._tenants: dict[str, Tenant] = {}
         self._api_tokens: dict[str, str] = {}  # API token -> tenant token
         self._lock = threading.Lock()
+        self.watcher: TenantWatcher | None = None
 
     def add_tenant(
         self,
@@ -326,17 +450,24 @@ class Store:
         """Create (or return) a tenant; ``api_tokens`` maps each REST token to its scope."""
         with self._lock:
             tenant = self._tenants.get(token)
+            created = tenant is None
             if tenant is None:
                 tenant = Tenant(token=token, clock=self.clock, ids=self.ids)
+                if self.watcher is not None:
+                    self.watcher.watch(tenant)
                 self._tenants[token] = tenant
-            for api_token, scope in (api_tokens or {}).items():
-                owner = self._api_tokens.get(api_token)
-                if owner is not None and owner != token:
-                    raise ValueError("that API token already belongs to another tenant")
-                tenant.api_tokens[api_token] = scope
-                self._api_tokens[api_token] = token
-            if settings is not None:
-                tenant.settings = settings
+            try:
+                for api_token, scope in (api_tokens or {}).items():
+                    owner = self._api_tokens.get(api_token)
+                    if owner is not None and owner != token:
+                        raise ValueError("that API token already belongs to another tenant")
+                    tenant.api_tokens[api_token] = scope
+                    self._api_tokens[api_token] = token
+                if settings is not None:
+                    tenant.settings = settings
+            finally:
+                if self.watcher is not None and (created or api_tokens or settings is not None):
+                    self.watcher.tenant_changed(tenant)
             return tenant
 
     def remove_tenant(self, token: str) -> None:
@@ -345,6 +476,8 @@ class Store:
             if tenant is not None:
                 for api_token in tenant.api_tokens:
                     self._api_tokens.pop(api_token, None)
+                if self.watcher is not None:
+                    self.watcher.tenant_removed(token)
 
     def tenant(self, token: str) -> Tenant | None:
         return self._tenants.get(token)
