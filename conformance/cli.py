@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
 from typing import IO
 
+from conformance.html_report import html_report
 from conformance.report import (
     ConsoleProgress,
     console_report,
@@ -124,6 +126,7 @@ def _target_arguments(
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="write a JSON report")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
@@ -159,6 +162,22 @@ def _write_outputs(
         write_text(args.junit_xml, junit_xml(result, replay_file=replay_file))
     if args.json:
         write_text(args.json, json.dumps(json_report(result), ensure_ascii=False, indent=2) + "\n")
+    if args.html:
+        write_text(args.html, html_report(result, replay_file=replay_file))
+
+
+def _unwritable_output(args: argparse.Namespace) -> str | None:
+    """Why an output file could not be written, checked before a campaign spends its time."""
+    for option in ("junit_xml", "json", "html", "replay_file"):
+        path = getattr(args, option, None)
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            return f"cannot write {path}: folder {folder} does not exist"
+        if not os.access(folder, os.W_OK) or (os.path.isdir(path)):
+            return f"cannot write {path}: not a writable file path"
+    return None
 
 
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
@@ -169,6 +188,10 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     if args.command == "rules":
         _print_rules(out)
         return EXIT_OK
+    unwritable = _unwritable_output(args)
+    if unwritable is not None:
+        sys.stderr.write(f"planhat-conformance: {unwritable}\n")
+        return EXIT_USAGE
     progress = False if args.no_progress else ConsoleProgress()
     try:
         target = load_target(args.target)

@@ -148,3 +148,13 @@ def test_installed_script_runs() -> None:
     )
     assert done.returncode == 0
     assert "E-3" in done.stdout
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit-xml", "--html", "--replay-file"])
+def test_an_unwritable_output_path_is_a_usage_error_before_the_run(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-folder" / "out.file"
+    status = main(["run", "--target", "reference", "--no-progress", option, str(missing)])
+    assert status == 2
+    assert "no-such-folder" in capsys.readouterr().err
