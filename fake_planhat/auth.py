@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -11,6 +12,9 @@ from fake_planhat import errors
 from fake_planhat.state import Store, Tenant
 
 
+# Performance: hashing is paid two or three times a request (journal, tenant note) for the
+# same few tokens; the cache is bounded, and the function pure.
+@functools.lru_cache(maxsize=1024)
 def fingerprint(token: str) -> str:
     """A short, stable, non-reversible name for a token: safe for logs and the journal."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:8]
@@ -32,9 +36,12 @@ class Credentials:
         if self.token is None:
             return f"{self.scheme} (unreadable)"
         extra = "" if self.password in (None, "") else " +password"
+        if self.problem is not None:  # e.g. Basic without its colon: same token, wrong header
+            extra += " (malformed)"
         return f"{self.scheme} fp:{fingerprint(self.token)}{extra}"
 
 
+@functools.lru_cache(maxsize=256)  # performance: the same header on every request; pure
 def parse_authorization(header: str | None) -> Credentials:
     if header is None or not header.strip():
         return Credentials(None, None)

@@ -4,6 +4,7 @@ messages are recorded with why)."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -159,3 +160,17 @@ def test_clearing_an_unknown_tenant_is_404(client: FlaskClient) -> None:
     answer = client.delete("/_fake/journal?tenant=nobody")
     assert answer.status_code == 404
     assert "no tenant with that token" in plain_error(answer)
+
+
+def test_a_basic_header_without_its_colon_is_journaled_as_malformed(
+    fake: FakePlanhat, client: FlaskClient
+) -> None:
+    """W-2: base64(token) without ':' names the same token as the right header; the journal
+    must still tell the two apart, without showing the token."""
+    raw = base64.b64encode(fake.tenant_token.encode()).decode()
+    client.post(
+        "/dock/segment", json={"type": "identify"}, headers={"Authorization": f"Basic {raw}"}
+    )
+    shown = fake.journal.query()[-1].headers["Authorization"]
+    assert shown == f"Basic fp:{fingerprint(fake.tenant_token)} (malformed)"
+    assert fake.tenant_token not in shown
