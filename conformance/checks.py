@@ -702,6 +702,16 @@ def check_basic_auth(run: Run) -> Verdict:
                         received=f"Authorization: {request.authorization}",
                         event=attempt.index,
                     )
+                elif request.status == 401 and request.fault is None:
+                    # selftest (issue 5): base64(apiKey) without the colon redacts exactly like
+                    # the right header; only Planhat's 401 (not an injected one) tells them apart
+                    yield fail(
+                        "Planhat refused the Basic credentials (401), though the user name is "
+                        "the apiKey: they must be base64(apiKey + ':'), colon included",
+                        expected=f"Authorization: {wanted}, accepted",
+                        received=f"Authorization: {request.authorization}, answered 401",
+                        event=attempt.index,
+                    )
                 else:
                     yield PASS
 

@@ -184,7 +184,12 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     """The console script; returns the exit status."""
     out = out if out is not None else sys.stdout
     parser = _parser()
+    from conformance import selftest  # issue 5: references and mutants; imported here, lazily
+
+    selftest.add_command(parser)
     args = parser.parse_args(argv)
+    if args.command == "selftest":
+        return selftest.run_command(args, out)
     if args.command == "rules":
         _print_rules(out)
         return EXIT_OK
