@@ -64,16 +64,17 @@ def path_tenant(token: str) -> Tenant:
     return _bind(auth.path_tenant(fake().store, token))
 
 
-def _check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+def _too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise errors.bad_request(f"The JSON body is nested deeper than {limit} levels")
+            return True
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _reject_constant(name: str) -> Any:
@@ -117,6 +118,59 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+class JsonProblem(ValueError):
+    """Why bytes are not an acceptable JSON document; each caller words it in its own shape
+    (Planhat's errors on Planhat routes, plain words on the control plane)."""
+
+    def __init__(self, kind: str, detail: str, plain: str) -> None:
+        super().__init__(plain)
+        self.kind = kind  # "utf8" | "syntax" | "depth" | "number" | "surrogate"
+        self.detail = detail
+        self.plain = plain
+
+
+def parse_json(data: bytes) -> Any:
+    """Strict JSON from bytes: UTF-8, no NaN/Infinity, finite numbers, at most
+    :data:`MAX_JSON_DEPTH` levels, no lone surrogates (they could never be answered as UTF-8)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JsonProblem("utf8", str(exc.start), f"not valid UTF-8 at byte {exc.start}") from None
+    try:
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_convertible_int,
+        )
+    except RecursionError:
+        raise JsonProblem("depth", "", f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _NumberOutOfRange as exc:
+        raise JsonProblem("number", str(exc), f"the number {exc} is out of range") from None
+    except ValueError as exc:
+        raise JsonProblem("syntax", str(exc), str(exc)) from None
+    # Performance: walking the document costs ~8 µs a request. A value inside n containers
+    # is at depth n + 1, so a text with fewer opening brackets than the limit cannot be too deep.
+    if text.count("{") + text.count("[") >= MAX_JSON_DEPTH and _too_deep(value):
+        raise JsonProblem("depth", "", f"nested deeper than {MAX_JSON_DEPTH} levels")
+    # Only a \u escape can make a surrogate (the text is valid UTF-8): walk only then.
+    if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise JsonProblem("surrogate", "", "a string holds a lone UTF-16 surrogate (\\ud800…)")
+    return value
+
+
+def _planhat_json_error(problem: JsonProblem) -> errors.PlanhatError:
+    if problem.kind == "utf8":
+        return errors.bad_request(f"The request body is not valid UTF-8 at byte {problem.detail}")
+    if problem.kind == "depth":
+        return errors.bad_request(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    if problem.kind == "number":
+        return errors.number_out_of_range(problem.detail)
+    if problem.kind == "surrogate":
+        return errors.lone_surrogate()
+    return errors.invalid_json(problem.detail)
+
+
 def read_json(limit: int, route_name: str) -> Any:
     """The request body as JSON: checked for size, media type, encoding, syntax and depth."""
     length = request.content_length
@@ -131,30 +185,9 @@ def read_json(limit: int, route_name: str) -> Any:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise errors.unsupported_media_type(request.headers.get("Content-Type"))
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise errors.bad_request(
-            f"The request body is not valid UTF-8 at byte {exc.start}"
-        ) from None
-    try:
-        value = json.loads(
-            text,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-            parse_int=_convertible_int,
-        )
-    except RecursionError:
-        raise errors.bad_request(
-            f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
-        ) from None
-    except _NumberOutOfRange as exc:
-        raise errors.number_out_of_range(str(exc)) from None
-    except ValueError as exc:
-        raise errors.invalid_json(str(exc)) from None
-    _check_depth(value)
-    # Only a \u escape can make a surrogate (the text is valid UTF-8): walk only then.
-    if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
-        raise errors.lone_surrogate()
+        value = parse_json(data)
+    except JsonProblem as problem:
+        raise _planhat_json_error(problem) from None
     return value
 
 

@@ -9,7 +9,6 @@ runs before these views (:mod:`fake_planhat.api.gate`). Documented in docs/contr
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from fake_planhat import errors, seeding
-from fake_planhat.api.common import fake, json_response
+from fake_planhat.api.common import JsonProblem, fake, json_response, parse_json
 from fake_planhat.app import is_control_path
 from fake_planhat.auth import fingerprint
 from fake_planhat.state import Tenant
@@ -59,10 +58,6 @@ MAX_ADVANCE_SECONDS = 100 * 365 * 24 * 3600  # a century: beyond it datetime ove
 # --- reading the request ---------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _body(*, required: bool = True) -> dict[str, Any]:
     """The JSON object in the body ({} when optional and empty)."""
     data = request.get_data(cache=True)
@@ -71,13 +66,9 @@ def _body(*, required: bool = True) -> dict[str, Any]:
             raise errors.control_bad_request("send a JSON object as the request body")
         return {}
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise errors.control_invalid_json(f"not UTF-8 at byte {exc.start}") from None
-    except RecursionError:
-        raise errors.control_invalid_json("nested too deeply") from None
-    except ValueError as exc:
-        raise errors.control_invalid_json(str(exc)) from None
+        value = parse_json(data)  # the same strict reading as Planhat routes
+    except JsonProblem as problem:
+        raise errors.control_invalid_json(problem.plain) from None
     if not isinstance(value, dict):
         raise errors.control_bad_request(
             f"the request body must be a JSON object, got {errors.json_type(value)}"

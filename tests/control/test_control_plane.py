@@ -172,6 +172,27 @@ def test_a_bad_seed_names_the_bad_items_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b'{"tenants": {"t": {"companies": [{"name": "\\ud800"}]}}}', "surrogate"),
+        (b'{"tenants": {"t": {"companies": [{"name": "x", "custom": {"n": 1e400}}]}}}', "range"),
+        (b'{"tenants": {"t": NaN}}', "NaN"),
+        (b"\xff{}", "UTF-8"),
+        (b"[" * 10_000 + b"]" * 10_000, "nested"),
+    ],
+)
+def test_seed_reads_json_as_strictly_as_planhat_routes(
+    fake: FakePlanhat, client: FlaskClient, raw: bytes, words: str
+) -> None:
+    """A seed that could never be answered as JSON again (lone surrogates, infinities) is
+    refused, as on Planhat routes, instead of breaking every later read of the tenant."""
+    answer = client.post("/_fake/seed", data=raw, content_type="application/json")
+    assert answer.status_code == 400
+    assert words in plain_error(answer)
+    assert fake.store.tenant("t") is None
+
+
+@pytest.mark.parametrize(
     ("body", "words"),
     [
         ([], "the seed must be an object"),
