@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+import threading
 import time
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from fake_planhat import errors
@@ -31,13 +33,55 @@ TOKEN_ARGS = ("tenant_token",)
 
 
 def create_app(fake: FakePlanhat) -> Flask:
-    # No app-wide /static route: the dashboard serves its assets under /_fake/ui/static.
-    app = Flask("fake_planhat", static_folder=None)
+    template = _template()
+    # No app-wide /static route: the dashboard serves its assets under /_fake/ui/static. The
+    # template's paths are given, which Flask would otherwise look up on disk again.
+    app = Flask(
+        "fake_planhat",
+        static_folder=None,
+        root_path=template.root_path,
+        instance_path=template.instance_path,
+    )
+    _adopt_routes(app, template)
     app.extensions["fake_planhat"] = fake
     app.config["MAX_CONTENT_LENGTH"] = (
         LIMIT_ANALYTICS  # the largest route limit; routes check theirs
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    return app
+
+
+# Performance (docs/performance.md): registering the routes makes werkzeug compile every rule
+# (it generates a URL builder per rule: ~10 ms in all), and the pytest fixtures build an app per
+# test. So the routes are registered once per process, on a template app that serves nothing,
+# and each fake's app adopts them: the compiled url_map is shared (werkzeug binds a new adapter
+# to it per request and never changes it once built), the registries are copied.
+_TEMPLATE: Flask | None = None
+_TEMPLATE_LOCK = threading.Lock()
+# What registering blueprints, hooks and error handlers fills in on a Flask app (Flask 3);
+# tests/test_app_template.py checks that nothing else differs.
+ROUTE_REGISTRIES = (
+    "view_functions",
+    "error_handler_spec",
+    "before_request_funcs",
+    "after_request_funcs",
+    "teardown_request_funcs",
+    "template_context_processors",
+    "url_value_preprocessors",
+    "url_default_functions",
+)
+
+
+def _template() -> Flask:
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is None:
+            _TEMPLATE = register_routes(Flask("fake_planhat", static_folder=None))
+        return _TEMPLATE
+
+
+def register_routes(app: Flask) -> Flask:
+    """Register every blueprint, hook and error handler of the fake on ``app``."""
     app.url_map.strict_slashes = False
     for blueprint in PLANHAT_BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -55,6 +99,31 @@ def create_app(fake: FakePlanhat) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _adopt_routes(app: Flask, template: Flask) -> None:
+    """Give ``app`` the routes registered on ``template``: its url_map itself, copies of the
+    registries (blueprints, views and hooks themselves are shared, as Flask shares them)."""
+    app.url_map = template.url_map
+    app.blueprints = dict(template.blueprints)
+    for name in ROUTE_REGISTRIES:
+        value = getattr(template, name)
+        flat = name == "view_functions"  # endpoint -> view: one level to copy
+        setattr(app, name, dict(value) if flat else _containers_copied(value))
+    app.jinja_env.filters.update(template.jinja_env.filters)  # the dashboard's filters
+
+
+def _containers_copied(value: Any) -> Any:
+    """``value`` with its dicts (defaultdicts too) and lists copied, whatever they hold not."""
+    if isinstance(value, defaultdict):
+        return defaultdict(
+            value.default_factory, {k: _containers_copied(v) for k, v in value.items()}
+        )
+    if isinstance(value, dict):
+        return {k: _containers_copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_containers_copied(v) for v in value]
+    return value
 
 
 def is_control_path(path: str) -> bool:
@@ -142,45 +211,53 @@ def _unexpected(exc: Exception) -> Response:
     return _planhat_error(errors.internal_error())
 
 
-def _redacted_path() -> str:
+def _redacted_path(req: Request | None = None, fake: FakePlanhat | None = None) -> str:
     """The path with each segment that is a token shown as its fingerprint: the route's token
     variable, and any tenant or API token of the fake (a mistyped route or a wrong method
     matches no route, so it has no variables)."""
+    req = req if req is not None else _this_request()
+    fake = fake if fake is not None else _current_fake()
+    view_args = req.view_args or {}
     secrets = {
-        token
-        for name in TOKEN_ARGS
-        if isinstance(token := (request.view_args or {}).get(name), str) and token
+        token for name in TOKEN_ARGS if isinstance(token := view_args.get(name), str) and token
     }
-    for tenant in _current_fake().store.tenants():
+    for tenant in fake.store.tenants():
         secrets.add(tenant.token)
         secrets.update(tenant.api_tokens)
-    return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in request.path.split("/"))
+    return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in req.path.split("/"))
+
+
+def _this_request() -> Request:
+    """The request object itself. Performance: every attribute read through Flask's
+    ``request`` proxy looks the context up again (about 1 µs each; the journal reads a dozen)."""
+    return request._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _journal(response: Response) -> Response:
     """Record a Planhat route's request and answer (the control plane is not journaled)."""
     fake = _current_fake()
     journal = fake.journal
-    if not journal.enabled or is_control_path(request.path):
+    req = _this_request()
+    if not journal.enabled or is_control_path(req.path):
         return response
     notes: dict[str, Any] = g.get("journal_note", {})
-    headers = {k: v for k, v in request.headers.items()}
+    headers = {k: v for k, v in req.headers.items()}
     if "Authorization" in headers:
         headers["Authorization"] = credentials().redacted()
     try:
-        body, truncated = journal.clip(request.get_data(cache=True))
+        body, truncated = journal.clip(req.get_data(cache=True))
     except HTTPException:  # a body over the app's limit is never read
-        body, truncated = f"(not read: {request.content_length} bytes)", True
+        body, truncated = f"(not read: {req.content_length} bytes)", True
     answer, _ = journal.clip(response.get_data()) if not response.is_streamed else ("", False)
     outcome: Outcome | None = notes.get("outcome")
     entry = Entry(
         seq=journal.next_seq(),
         time=fake.clock.now_iso(),
-        method=request.method,
-        host=request.host,
-        path=_redacted_path(),
-        query=request.query_string.decode("latin-1"),
-        route=request.endpoint,
+        method=req.method,
+        host=req.host,
+        path=_redacted_path(req, fake),
+        query=req.query_string.decode("latin-1"),
+        route=req.endpoint,
         headers=headers,
         body=body,
         body_truncated=truncated,

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 def iso(moment: datetime) -> str:
     """Planhat's timestamp format: ISO-8601 UTC with milliseconds and ``Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # Performance: isoformat is faster than strftime (a timestamp or two per request); in UTC
+    # with milliseconds it ends in "+00:00", which becomes the "Z".
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_instant(text: str) -> datetime:

@@ -300,6 +300,7 @@ def bulk_upsert(tenant: Tenant, model: Model, items: list[Any]) -> BulkResult:
     """
     answer = _empty_answer()
     touched: list[str] = []
+    seen: set[str] = set()  # performance: `in touched` made 5,000 updates quadratic
     for index, item in enumerate(items):
         matched: Doc | None = None
         try:
@@ -312,6 +313,7 @@ def bulk_upsert(tenant: Tenant, model: Model, items: list[Any]) -> BulkResult:
                 answer["insertsKeys"].append(model.keys_of(doc))
                 answer["upsertedIds"].append(doc["_id"])
                 touched.append(doc["_id"])
+                seen.add(doc["_id"])
                 continue
             if update(tenant, model, matched, item):
                 answer["updated"] += 1
@@ -319,8 +321,9 @@ def bulk_upsert(tenant: Tenant, model: Model, items: list[Any]) -> BulkResult:
             else:
                 answer["nonupdates"] += 1
             answer["updatesKeys"].append(model.keys_of(matched))
-            if matched["_id"] not in touched:
+            if matched["_id"] not in seen:
                 touched.append(matched["_id"])
+                seen.add(matched["_id"])
         except errors.PlanhatError as exc:
             bucket = "createdErrors" if matched is None else "updatedErrors"
             answer[bucket].append(_item_error(index, item, model, exc))
