@@ -217,6 +217,13 @@ def _redacted_path(req: Request | None = None, fake: FakePlanhat | None = None) 
     matches no route, so it has no variables)."""
     req = req if req is not None else _this_request()
     fake = fake if fake is not None else _current_fake()
+    secrets = _secrets(req, fake)
+    return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in req.path.split("/"))
+
+
+def _secrets(req: Request, fake: FakePlanhat) -> set[str]:
+    """Every token the journal must never show whole: the fake's tenant, API and admin tokens,
+    and the route's token variable."""
     view_args = req.view_args or {}
     secrets = {
         token for name in TOKEN_ARGS if isinstance(token := view_args.get(name), str) and token
@@ -224,7 +231,22 @@ def _redacted_path(req: Request | None = None, fake: FakePlanhat | None = None) 
     for tenant in fake.store.tenants():
         secrets.add(tenant.token)
         secrets.update(tenant.api_tokens)
-    return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in req.path.split("/"))
+    if fake.admin_token:
+        secrets.add(fake.admin_token)
+    return secrets
+
+
+# Tokens shorter than this are only redacted as whole path segments: replacing them inside
+# free text (query strings, headers) would garble it.
+MIN_SCRUBBED_TOKEN = 8
+
+
+def _scrubbed(text: str, secrets: set[str]) -> str:
+    """``text`` with every occurrence of a (long enough) token replaced by its fingerprint."""
+    for secret in secrets:
+        if len(secret) >= MIN_SCRUBBED_TOKEN and secret in text:
+            text = text.replace(secret, f"fp:{fingerprint(secret)}")
+    return text
 
 
 def _this_request() -> Request:
@@ -241,7 +263,8 @@ def _journal(response: Response) -> Response:
     if not journal.enabled or is_control_path(req.path):
         return response
     notes: dict[str, Any] = g.get("journal_note", {})
-    headers = {k: v for k, v in req.headers.items()}
+    secrets = _secrets(req, fake)
+    headers = {k: _scrubbed(v, secrets) for k, v in req.headers.items()}
     if "Authorization" in headers:
         headers["Authorization"] = credentials().redacted()
     try:
@@ -256,7 +279,7 @@ def _journal(response: Response) -> Response:
         method=req.method,
         host=req.host,
         path=_redacted_path(req, fake),
-        query=req.query_string.decode("latin-1"),
+        query=_scrubbed(req.query_string.decode("latin-1"), secrets),
         route=req.endpoint,
         headers=headers,
         body=body,

@@ -11,7 +11,12 @@ from fake_planhat import seeding
 from fake_planhat.clock import Clock
 from fake_planhat.faults import Faults
 from fake_planhat.ids import ObjectIdFactory
-from fake_planhat.journal import DEFAULT_BODY_LIMIT, DEFAULT_MAX_ENTRIES, Journal
+from fake_planhat.journal import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ENTRIES,
+    Journal,
+)
 from fake_planhat.ratelimit import RateLimiter
 from fake_planhat.state import (
     DEFAULT_API_TOKEN,
@@ -54,13 +59,14 @@ class FakePlanhat:
         seed: int | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
         journal_body_limit: int = DEFAULT_BODY_LIMIT,
+        journal_max_bytes: int = DEFAULT_MAX_BYTES,
         admin_token: str | None = None,
         state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.clock = Clock()
         self.ids = ObjectIdFactory(self.clock, seed)
         self.store = Store(self.clock, self.ids)
-        self.journal = Journal(journal_size, journal_body_limit)
+        self.journal = Journal(journal_size, journal_body_limit, journal_max_bytes)
         self.faults = Faults()  # seeded fault rules (docs/control-plane.md)
         self.rate_limit = RateLimiter()  # Planhat's REST limits, off until enabled
         # Required on the control plane when set, and always when listening beyond loopback.

@@ -17,6 +17,9 @@ from fake_planhat.auth import fingerprint
 
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_BODY_LIMIT = 256 * 1024  # bytes of request or answer body kept per entry
+# Bodies kept by all entries together: 10,000 entries of 5,000-item bulks would otherwise hold
+# gigabytes. Past it the oldest entries go, as past max_entries.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -73,12 +76,17 @@ class Journal:
     """A bounded, thread-safe log of :class:`Entry`, oldest dropped first."""
 
     def __init__(
-        self, max_entries: int = DEFAULT_MAX_ENTRIES, body_limit: int = DEFAULT_BODY_LIMIT
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if max_entries < 1:
             raise ValueError("the journal needs room for at least one entry")
         self.max_entries = max_entries
         self.body_limit = body_limit
+        self.max_bytes = max_bytes
+        self._bytes = 0  # characters of body and answer held by the kept entries
         self.enabled = True
         self._entries: deque[Entry] = deque(maxlen=max_entries)
         self._seq = 0
@@ -108,13 +116,26 @@ class Journal:
         truncated = len(data) > self.body_limit
         return data[: self.body_limit].decode("utf-8", "replace"), truncated
 
+    @property
+    def kept_bytes(self) -> int:
+        """Characters of request and answer bodies the kept entries hold (bounded by
+        ``max_bytes``)."""
+        return self._bytes
+
     def record(self, entry: Entry) -> None:
         if not self.enabled:
             return
+        size = _size(entry)
         with self._lock:
             if len(self._entries) == self.max_entries:
+                self._bytes -= _size(self._entries.popleft())
                 self._dropped += 1
             self._entries.append(entry)
+            self._bytes += size
+            # the newest entry always stays, even alone over the budget
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                self._bytes -= _size(self._entries.popleft())
+                self._dropped += 1
 
     def clear(self, tenant_token: str | None = None) -> None:
         """Forget everything, or only one tenant's entries."""
@@ -122,10 +143,12 @@ class Journal:
             if tenant_token is None:
                 self._entries.clear()
                 self._dropped = 0
+                self._bytes = 0
                 return
             fp = fingerprint(tenant_token)
             kept = [e for e in self._entries if e.tenant != fp]
             self._entries = deque(kept, maxlen=self.max_entries)
+            self._bytes = sum(_size(e) for e in kept)
 
     def query(
         self,
@@ -174,3 +197,7 @@ class Journal:
     def last(self) -> Entry | None:
         with self._lock:
             return self._entries[-1] if self._entries else None
+
+
+def _size(entry: Entry) -> int:
+    return len(entry.body) + len(entry.answer)

@@ -174,3 +174,31 @@ def test_a_basic_header_without_its_colon_is_journaled_as_malformed(
     shown = fake.journal.query()[-1].headers["Authorization"]
     assert shown == f"Basic fp:{fingerprint(fake.tenant_token)} (malformed)"
     assert fake.tenant_token not in shown
+
+
+def test_the_journal_is_bounded_in_bytes_too() -> None:
+    """Big bodies (5,000-item bulks) would make an entry bound alone hold gigabytes."""
+    planhat = FakePlanhat(journal_size=1000, journal_max_bytes=10_000)
+    with planhat.app.test_client() as client:
+        for n in range(20):
+            post_segment(
+                client, planhat.tenant_token, identify(f"u{n}", traits={"bio": "x" * 1000})
+            )
+    assert planhat.journal.kept_bytes <= 10_000
+    assert 1 <= len(planhat.journal) < 20
+    assert planhat.journal.dropped == 20 - len(planhat.journal)
+    assert planhat.journal.last() is not None
+    assert '"u19"' in planhat.journal.query()[-1].body  # the newest stay
+
+
+def test_tokens_in_query_strings_and_other_headers_are_never_journaled_whole(
+    fake: FakePlanhat, client: FlaskClient
+) -> None:
+    client.get(
+        f"/endusers?token={fake.api_token}",
+        headers={"Authorization": f"Bearer {fake.api_token}", "X-Api-Key": fake.tenant_token},
+    )
+    entry = json.dumps(fake.journal.query()[-1].to_json())
+    assert fake.api_token not in entry
+    assert fake.tenant_token not in entry
+    assert f"fp:{fingerprint(fake.api_token)}" in entry
