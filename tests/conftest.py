@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, settings
 
 from fake_planhat import FakePlanhat
 
+pytest_plugins = ("tests.browser",)  # the browser tests' Chromium fixtures
+
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile(
     "ci",

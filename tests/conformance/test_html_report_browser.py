@@ -7,85 +7,25 @@ downloaded). ``UPDATE_SCREENSHOTS=1`` rewrites docs/conformance-report.png from 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conformance.html_report import html_report
+from tests.browser import DOCS, Tab, updating_screenshots
 
 from .test_html_report import FAILING, HOSTILE, FailingRun, hostile_result, write_failing_run
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-SCREENSHOT = "conformance-report.png"
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
 )
 expect = sync_api.expect
-
-
-@dataclass
-class Tab:
-    """A browser page and what went wrong in it: dialogs opened, script or console errors."""
-
-    page: Any  # playwright.sync_api.Page
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.dialogs == [], "a dialog opened: hostile data ran as script"
-        assert self.errors == []
+SCREENSHOT = "conformance-report.png"
 
 
 @pytest.fixture(scope="module")
 def failing_run(tmp_path_factory: pytest.TempPathFactory) -> FailingRun:
     return write_failing_run(tmp_path_factory.mktemp("html_report_browser"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Tab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    found = Tab(page)
-
-    def on_dialog(dialog: Any) -> None:
-        found.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: found.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: found.errors.append(message.text) if message.type == "error" else None,
-    )
-    yield found
-    context.close()
 
 
 def test_failing_rule_and_its_diff_are_found_in_the_report(
@@ -123,7 +63,7 @@ def test_failing_rule_and_its_diff_are_found_in_the_report(
     passed.locator("summary").click()
     expect(passed.locator(".rule-text")).to_contain_text("Missing or empty")
 
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if updating_screenshots():
         passed.locator("summary").click()  # folded again, as the page opens
         page.evaluate("window.scrollTo(0, 0)")
         box = rule.bounding_box()

@@ -8,43 +8,26 @@ rewrites docs/dashboard.png and docs/dashboard-unassigned.png from the run.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from fake_planhat import FakePlanhat
+from tests.browser import DOCS, Tab, updating_screenshots
 
 from . import HOSTILE, identify, story
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-FROZEN_AT = "2026-01-15T10:00:00.000Z"
-LIVE_WAIT_MS = 6000  # the page polls every 2 s
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
 )
 expect = sync_api.expect
+FROZEN_AT = "2026-01-15T10:00:00.000Z"
+LIVE_WAIT_MS = 6000  # the page polls every 2 s
 
 
 @dataclass
@@ -74,27 +57,6 @@ class Served:
         return found
 
 
-@dataclass
-class Tab:
-    """A browser page and what went wrong in it: dialogs opened, script errors."""
-
-    page: Any  # playwright.sync_api.Page
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.dialogs == [], "a dialog opened: hostile data ran as script"
-        assert self.errors == []
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @contextmanager
 def serving(fake: FakePlanhat) -> Iterator[Served]:
     fake.clock.freeze(FROZEN_AT)  # stable dates in the screenshots
@@ -108,29 +70,8 @@ def served() -> Iterator[Served]:
         yield running
 
 
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Tab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    found = Tab(page)
-
-    def on_dialog(dialog: Any) -> None:
-        found.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: found.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: found.errors.append(message.text) if message.type == "error" else None,
-    )
-    yield found
-    context.close()
-
-
 def screenshot(page: Any, name: str) -> None:
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if updating_screenshots():
         page.evaluate("window.scrollTo(0, 0)")  # a sticky header drawn mid-page otherwise
         page.screenshot(path=str(DOCS / name), full_page=True)
 
