@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 REPORT = DOCS / "performance.md"
 CHART = "performance-store-size.png"
-AREAS = ("startup", "requests", "journal", "conformance", "store")
+AREAS = ("startup", "requests", "journal", "load", "conformance", "store")
 
 Area = Callable[[Settings, Callable[[str], None], Path], list[Section]]
 
@@ -43,6 +43,10 @@ def _area(name: str) -> Area:
         from bench import journal_cost
 
         return lambda settings, log, chart: [journal_cost.run(settings, log)]
+    if name == "load":
+        from bench import soak_latency
+
+        return lambda settings, log, chart: [soak_latency.run(settings, log)]
     if name == "conformance":
         from bench import conformance_run
 
