@@ -117,3 +117,13 @@ def test_the_ci_job_and_the_curl_calls_work(tmp_path: Path) -> None:
     while not (tmp_path / "fake-planhat.out").read_text().endswith("fake-planhat: stopped\n"):
         assert time.monotonic() < deadline, "the server did not stop on SIGTERM"
         time.sleep(0.05)
+
+
+def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    [example] = [body for lang, body in FENCE.findall(readme.read_text()) if lang == "python"]
+    name = example.splitlines()[0][2:]
+    (pytester.path / name).write_text(example)
+    result = pytester.runpytest("--strict-markers", "-p", "no:cacheprovider")
+    # one test of its own, and one conformance test per rule of the segment profile
+    result.assert_outcomes(passed=30)
