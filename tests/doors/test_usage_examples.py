@@ -127,3 +127,11 @@ def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--strict-markers", "-p", "no:cacheprovider")
     # one test of its own, and one conformance test per rule of the segment profile
     result.assert_outcomes(passed=30)
+
+
+def test_the_readme_ci_job_is_the_one_run_here() -> None:
+    """The README shows the GitHub Actions job that test_the_ci_job_and_the_curl_calls_work runs
+    from docs/usage.md: the two must not drift apart."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    in_readme = [body for lang, body in FENCE.findall(readme.read_text()) if lang == "yaml"]
+    assert in_readme == blocks("yaml")
