@@ -5,12 +5,21 @@ Planhat end up in the right state? Rules are CONTRACT.md's ids (``conformance.ru
     result = run_campaign("py:mydest:handle", profile="segment")
     assert result.ok, [f.rule_id for f in result.failures()]
 
+The event strategies serve users' own property tests too::
+
+    from hypothesis import given
+    from conformance import event_sequences, segment_events
+
+    @given(segment_events(profile="hostile"))
+    def test_my_destination_never_crashes(event): ...
+
 The console script ``planhat-conformance`` and :func:`conformance.pytest_tests.conformance_tests`
 wrap the same campaign.
 """
 
 from __future__ import annotations
 
+from conformance.events import event_sequences, segment_events
 from conformance.outcomes import (
     Delivery,
     EventNotSupported,
@@ -35,6 +44,8 @@ __all__ = [
     "Rule",
     "Target",
     "ValidationError",
+    "event_sequences",
     "load_target",
     "run_campaign",
+    "segment_events",
 ]

@@ -704,3 +704,11 @@ def test_alias_events_carry_user_id_and_previous_id(event: Event) -> None:
     assert event["type"] == "alias"
     assert "userId" in event
     assert "previousId" in event
+
+
+def test_the_strategies_are_public_for_users_property_tests() -> None:
+    import conformance
+
+    assert {"segment_events", "event_sequences"} <= set(conformance.__all__)
+    found = find(conformance.segment_events(types=["identify"]), lambda e: "traits" in e)
+    assert found["type"] == "identify"
