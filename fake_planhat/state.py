@@ -391,12 +391,18 @@ class Tenant:
         with self.lock:
             if contact_id not in self.unassigned:
                 raise LookupError(f"contact {contact_id} is not waiting in the unassigned list")
-            del self.unassigned[contact_id]
-            for activity in self.activities.find("contactId", contact_id):
-                self.activities.remove(activity["_id"])
-            doc = self.contacts.remove(contact_id)
+            doc = self.remove_contact(contact_id)
             assert doc is not None
             return doc
+
+    def remove_contact(self, contact_id: str) -> Doc | None:
+        """Remove a contact with its activities and any unassigned entry (discard, REST
+        delete, a deleted company): a contact's data never outlives it."""
+        with self.lock:
+            for activity in self.activities.find("contactId", contact_id):
+                self.activities.remove(activity["_id"])
+            self.unassigned.pop(contact_id, None)
+            return self.contacts.remove(contact_id)
 
     def dump(self) -> dict[str, Any]:
         """The tenant's whole state as JSON (control plane, dashboard, persistence)."""

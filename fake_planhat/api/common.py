@@ -26,6 +26,7 @@ LIMIT_INTAKE = 1024 * 1024
 MAX_JSON_DEPTH = 64
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 BULK_MAX_ITEMS = 5000
+DELETED_ANSWER = {"n": 1, "ok": 1, "deletedCount": 1}  # Planhat's answer to a DELETE
 
 
 def fake() -> FakePlanhat:

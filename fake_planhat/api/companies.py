@@ -24,6 +24,7 @@ from flask import Blueprint, Response, request
 from fake_planhat import errors
 from fake_planhat.api import bulk
 from fake_planhat.api.common import (
+    DELETED_ANSWER,
     LIMIT_REST,
     find_key,
     json_response,
@@ -40,7 +41,6 @@ from fake_planhat.state import Collection, Doc, Tenant, id_key
 bp = Blueprint("companies", __name__)
 
 MAX_LIMIT = 5000
-DELETED = {"n": 1, "ok": 1, "deletedCount": 1}
 
 # Fields Planhat computes for a company; a body that sends them back has them ignored.
 COMPUTED = frozenset(
@@ -146,10 +146,7 @@ def remove_company(tenant: Tenant, company_id: str) -> list[str]:
     returns the ids of the endusers removed."""
     removed: list[str] = []
     for contact in tenant.contacts.find("companyId", company_id):
-        for activity in tenant.activities.find("contactId", contact["_id"]):
-            tenant.activities.remove(activity["_id"])
-        tenant.unassigned.pop(contact["_id"], None)
-        tenant.contacts.remove(contact["_id"])
+        tenant.remove_contact(contact["_id"])
         removed.append(contact["_id"])
     for activity in tenant.activities.find("companyId", company_id):
         tenant.activities.remove(activity["_id"])
@@ -273,4 +270,4 @@ def delete_company(key: str) -> Response:
         doc = _company(tenant, key)
         removed = remove_company(tenant, doc["_id"])
     note(companies=[doc["_id"]], contacts=removed)
-    return json_response(DELETED)
+    return json_response(DELETED_ANSWER)

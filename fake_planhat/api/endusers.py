@@ -27,6 +27,7 @@ from flask import Blueprint, Response, request
 from fake_planhat import errors
 from fake_planhat.api import bulk
 from fake_planhat.api.common import (
+    DELETED_ANSWER,
     LIMIT_REST,
     find_key,
     json_response,
@@ -43,7 +44,6 @@ from fake_planhat.state import Collection, Doc, Tenant
 bp = Blueprint("endusers", __name__)
 
 MAX_LIMIT = 2000
-DELETED = {"n": 1, "ok": 1, "deletedCount": 1}
 
 # Fields Planhat computes for an enduser; a body that sends them back has them ignored.
 COMPUTED = frozenset(
@@ -314,8 +314,6 @@ def delete_enduser(key: str) -> Response:
     tenant = rest_tenant(write=True)
     with tenant.lock:
         doc = _enduser(tenant, key)
-        for activity in tenant.activities.find("contactId", doc["_id"]):
-            tenant.activities.remove(activity["_id"])
-        tenant.contacts.remove(doc["_id"])
+        tenant.remove_contact(doc["_id"])
     _note_writes([doc["_id"]], [doc.get("companyId")])
-    return json_response(DELETED)
+    return json_response(DELETED_ANSWER)
