@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.add_argument(
         "--max-examples",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_EXAMPLES,
         help=f"random event sequences per exploration (default: {DEFAULT_MAX_EXAMPLES})",
     )
@@ -130,7 +130,8 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (also serves the selftest subcommand)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")

@@ -36,6 +36,7 @@ from unittest import mock
 
 from conformance import runner
 from conformance.checks import Run, Verdict
+from conformance.cli import positive_int
 from conformance.mutants import MUTANTS, Mutant, mutant
 from conformance.oracle import Profile
 from conformance.report import write_text
@@ -569,12 +570,12 @@ def add_command(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", metavar="FILE", help="also write the report as markdown here")
     parser.add_argument(
-        "--jobs", type=_positive_int, help="worker processes (default: one per core)"
+        "--jobs", type=positive_int, help="worker processes (default: one per core)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--reference-examples",
-        type=_positive_int,
+        type=positive_int,
         default=REFERENCE_EXAMPLES,
         metavar="N",
         help=f"explored sequences per reference run (default: {REFERENCE_EXAMPLES})",
@@ -583,13 +584,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", metavar="NAMES", help="comma-separated reference or mutant names to run"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run_command(args: argparse.Namespace, out: IO[str]) -> int:
