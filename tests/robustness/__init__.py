@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from fake_planhat import FakePlanhat
+from tests.api.test_bulk import ANSWER_KEYS as BULK_ANSWER_ORDER  # the keys pinned there
 from tests.robustness.routes import (
     PARTY_A,
     PARTY_B,
@@ -30,20 +31,7 @@ FROZEN_AT = "2026-01-15T10:00:00.000Z"
 PLANHAT_ERROR_KEYS = {"status", "error", "message"}
 BULK_ANSWER_KEYS = {"createdErrors", "updatedErrors", "created", "updated"}
 # Every key of Planhat's bulk-upsert answer (a 400 for an all-failed bulk carries them too).
-BULK_BODY_KEYS = frozenset(
-    {
-        "created",
-        "createdErrors",
-        "insertsKeys",
-        "updated",
-        "updatedErrors",
-        "updatesKeys",
-        "nonupdates",
-        "modified",
-        "upsertedIds",
-        "permissionErrors",
-    }
-)
+BULK_BODY_KEYS = frozenset(BULK_ANSWER_ORDER)
 
 
 @dataclass(frozen=True)

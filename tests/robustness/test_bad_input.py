@@ -59,17 +59,6 @@ class Case:
     route: Route | None = None
 
 
-@pytest.fixture(scope="module")
-def shared_world() -> World:
-    return World()
-
-
-@pytest.fixture
-def world(shared_world: World) -> World:
-    shared_world.restore()
-    return shared_world
-
-
 def run(world: World, case: Case) -> None:
     if case.status is None:
         check_tolerated(world, case.call, case.route)

@@ -33,17 +33,6 @@ A, B = PARTY_A, PARTY_B
 Probe = Callable[[World], None]
 
 
-@pytest.fixture(scope="module")
-def shared_world() -> World:
-    return World()
-
-
-@pytest.fixture
-def world(shared_world: World) -> World:
-    shared_world.restore()
-    return shared_world
-
-
 # --- B's requests, and what B must see -------------------------------------------------------
 
 
