@@ -211,13 +211,13 @@ def _unexpected(exc: Exception) -> Response:
     return _planhat_error(errors.internal_error())
 
 
-def _redacted_path(req: Request | None = None, fake: FakePlanhat | None = None) -> str:
+def _redacted_path(req: Request | None = None, secrets: set[str] | None = None) -> str:
     """The path with each segment that is a token shown as its fingerprint: the route's token
     variable, and any tenant or API token of the fake (a mistyped route or a wrong method
     matches no route, so it has no variables)."""
     req = req if req is not None else _this_request()
-    fake = fake if fake is not None else _current_fake()
-    secrets = _secrets(req, fake)
+    if secrets is None:
+        secrets = _secrets(req, _current_fake())
     return "/".join(f"fp:{fingerprint(s)}" if s in secrets else s for s in req.path.split("/"))
 
 
@@ -278,7 +278,7 @@ def _journal(response: Response) -> Response:
         time=fake.clock.now_iso(),
         method=req.method,
         host=req.host,
-        path=_redacted_path(req, fake),
+        path=_redacted_path(req, secrets),
         query=_scrubbed(req.query_string.decode("latin-1"), secrets),
         route=req.endpoint,
         headers=headers,
