@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="port to listen on; 0 picks a free one (default: %(default)s)",
     )
     serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name the control plane and dashboard answer besides loopback names and "
+        "the --host address (repeatable; others get 403, which keeps DNS rebinding out)",
+    )
+    serve.add_argument(
         "--tenant-token",
         default=None,
         help="tenant token for /dock/segment and /analytics/<token> "
@@ -251,7 +259,9 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server = ServerThread(fake, args.host, args.port, threads=args.threads).start()
+        server = ServerThread(
+            fake, args.host, args.port, threads=args.threads, allowed_hosts=args.allowed_host
+        ).start()
     except CannotListen as exc:
         fake.close()
         print(f"{PROG}: {exc.strerror}", file=sys.stderr, flush=True)

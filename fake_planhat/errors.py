@@ -290,6 +290,38 @@ def control_plane_closed() -> ControlPlaneError:
     )
 
 
+def control_foreign_host(host: str) -> ControlPlaneError:
+    shown = host if len(host) <= 80 else host[:80] + "…"
+    return ControlPlaneError(
+        403,
+        f"the control plane does not answer for the host {shown!r}: it answers loopback names "
+        "(localhost, 127.0.0.1, [::1], *.localhost), the address it listens on and names given "
+        "with 'fake-planhat serve --allowed-host NAME' (this keeps DNS rebinding out)",
+    )
+
+
+def control_cross_site(evidence: str) -> ControlPlaneError:
+    return ControlPlaneError(
+        403,
+        f"refused a write from another site or port ({evidence}): the control plane and the "
+        "dashboard only take writes from their own pages or from programs that send no Origin",
+    )
+
+
+def control_not_json(content_type: str | None) -> ControlPlaneError:
+    got = content_type or "no Content-Type"
+    return ControlPlaneError(
+        415, f"the control plane takes JSON bodies: send Content-Type: application/json, got {got}"
+    )
+
+
+def dashboard_bad_csrf() -> ControlPlaneError:
+    return ControlPlaneError(
+        403,
+        "the form's CSRF token is missing or stale: reload the dashboard and send the form again",
+    )
+
+
 # --- the dashboard's words (shown on its HTML error page) ------------------------------------
 
 

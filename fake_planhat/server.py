@@ -15,7 +15,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -25,12 +25,10 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
 from fake_planhat.api.common import LIMIT_ANALYTICS
-from fake_planhat.api.gate import is_loopback
+from fake_planhat.api.gate import ALLOWED_HOSTS_CONFIG, is_loopback
 from fake_planhat.transports import ConnectionCut, CutConnections, StartResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from fake_planhat.fake import FakePlanhat
 
 __all__ = ["BIND_HOST_CONFIG", "DEFAULT_THREADS", "CannotListen", "ServerThread"]
@@ -159,6 +157,7 @@ class ServerThread:
         port: int = 0,
         *,
         threads: int | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         threads = DEFAULT_THREADS if threads is None else threads
         if threads < 1:
@@ -167,6 +166,8 @@ class ServerThread:
         self.requested_host = host
         self.requested_port = port
         self.threads = threads
+        # Host names the control plane answers besides loopback names and the bound address.
+        self.allowed_hosts = tuple(h.strip().strip("[]").lower() for h in allowed_hosts if h)
         self.host = host
         self.port = port
         self._server: BaseWSGIServer | None = None
@@ -197,6 +198,9 @@ class ServerThread:
         previous = config.get(BIND_HOST_CONFIG)
         if previous is None or is_loopback(previous):
             config[BIND_HOST_CONFIG] = self.host
+        named = tuple(config.get(ALLOWED_HOSTS_CONFIG, ()))
+        added = tuple(h for h in self.allowed_hosts if h not in named)
+        config[ALLOWED_HOSTS_CONFIG] = named + added
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ header, types the token once into the login form and keeps it in a cookie scoped
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +73,26 @@ class Filters:
             "limit": "" if self.limit == DEFAULT_LIMIT else str(self.limit),
         }
         return {name: value for name, value in given.items() if value}
+
+
+# The form field every dashboard form carries (docs/security.md): an HMAC of the app's own
+# random key, so a page of another site, which cannot read the dashboard, cannot send it.
+CSRF_FIELD = "csrf"
+CSRF_KEY_CONFIG = "FAKE_PLANHAT_CSRF_KEY"
+
+
+def csrf_token() -> str:
+    """The token this app's dashboard forms carry."""
+    key = current_app.config.get(CSRF_KEY_CONFIG)
+    if not isinstance(key, bytes):
+        key = current_app.config.setdefault(CSRF_KEY_CONFIG, secrets.token_bytes(32))
+    return hmac.new(key, b"fake-planhat dashboard form", hashlib.sha256).hexdigest()[:32]
+
+
+def _check_csrf() -> None:
+    given = request.form.get(CSRF_FIELD, "")
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), csrf_token().encode()):
+        raise errors.dashboard_bad_csrf()
 
 
 # --- reading the request ---------------------------------------------------------------------
@@ -302,6 +325,11 @@ def _context(tenant: Tenant, filters: Filters) -> dict[str, Any]:
     }
 
 
+@bp.app_context_processor
+def _csrf_context() -> dict[str, Any]:
+    return {"csrf_field": CSRF_FIELD, "csrf_token": csrf_token}
+
+
 @bp.app_template_filter("dash_shown")
 def _shown_filter(value: Any) -> str:
     return shown(value)
@@ -341,6 +369,7 @@ def _back(tenant: Tenant, filters: Filters, anchor: str) -> WerkzeugResponse:
 @bp.post("/ui/unassigned/<contact_id>/assign")
 def assign_contact(contact_id: str) -> WerkzeugResponse:
     """Rule P-8: a person assigns a waiting contact to a company (``company``: its ``_id``)."""
+    _check_csrf()
     tenant, filters = _read_args()
     company = request.form.get("company", "").strip()
     if not company:
@@ -355,6 +384,7 @@ def assign_contact(contact_id: str) -> WerkzeugResponse:
 @bp.post("/ui/unassigned/<contact_id>/discard")
 def discard_contact(contact_id: str) -> WerkzeugResponse:
     """Rule P-8: a person discards a waiting contact (and its activities)."""
+    _check_csrf()
     tenant, filters = _read_args()
     try:
         fake().discard(contact_id, tenant.token)
@@ -380,6 +410,7 @@ def login() -> WerkzeugResponse:
     Open without the token (gate.py): the gate checks the cookie on the next page, so a wrong
     token shows the login form again.
     """
+    _check_csrf()
     token = request.form.get("adminToken", "").strip()
     response = redirect(_dashboard_target(request.form.get("next", "")), 303)
     if token:

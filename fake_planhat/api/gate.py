@@ -1,5 +1,10 @@
-"""What runs around every request before and after its route: the admin token on the control
-plane; fault rules and the rate limit on Planhat's routes.
+"""What runs around every request before and after its route: the browser guard and the admin
+token on the control plane; fault rules and the rate limit on Planhat's routes.
+
+The browser guard (docs/security.md) keeps web pages out of the control plane and the
+dashboard: over a socket only Host names the fake serves are answered (no DNS rebinding), a
+write whose ``Origin`` or ``Sec-Fetch-Site`` says another site or port is refused (403), a
+control-plane write with a body must say it is JSON (415), and nothing there may be framed.
 
 ``create_app`` registers :func:`before_request` and :func:`after_request`; the rules themselves
 live in :mod:`fake_planhat.faults` and :mod:`fake_planhat.ratelimit`.
@@ -10,6 +15,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
@@ -21,6 +27,15 @@ from fake_planhat.faults import CUT_ENVIRON_KEY
 
 # Set by the socket server to the host it bound; missing means an in-process (loopback) door.
 BIND_HOST_CONFIG = "FAKE_PLANHAT_BIND_HOST"
+# Set by the socket server: the extra Host names (``serve --allowed-host``) the control plane
+# and dashboard answer besides loopback names and the bound address.
+ALLOWED_HOSTS_CONFIG = "FAKE_PLANHAT_ALLOWED_HOSTS"
+# Methods that change nothing: the Origin check and the JSON media type apply to the others.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sec-Fetch-Site values of a request the page itself (or a person typing an address) made.
+OWN_SITE = frozenset({"same-origin", "none"})
+# On every control-plane and dashboard answer: no other page may frame them (clickjacking).
+FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 # The browser dashboard (api/dashboard.py): a browser sends the admin token in this cookie,
 # set by its login form; the cookie counts on the dashboard's paths only.
 DASHBOARD_PREFIX = CONTROL_PREFIX + "/ui"
@@ -38,6 +53,7 @@ def before_request() -> Response | None:
     """Guard the control plane; apply faults and the rate limit to Planhat's routes."""
     planhat = fake()
     if is_control_path(request.path):
+        _guard_browser()
         _require_admin(planhat)
         return None
     cut = _apply_fault(planhat)
@@ -48,6 +64,9 @@ def before_request() -> Response | None:
 
 
 def after_request(response: Response) -> Response:
+    if is_control_path(request.path):
+        response.headers.update(FRAME_HEADERS)
+        return response
     if g.get("cut_after"):
         request.environ[CUT_ENVIRON_KEY] = "after"
     decision = g.get("rate_limit")
@@ -55,6 +74,79 @@ def after_request(response: Response) -> Response:
         for name, value in decision.headers().items():
             response.headers[name] = value
     return response
+
+
+# --- the browser guard ----------------------------------------------------------------------
+
+
+def _host_name(host: str) -> str:
+    """The name part of a Host header or an Origin's netloc: no port, no brackets, lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def allowed_host(host: str, bind_host: str, configured: tuple[str, ...] = ()) -> bool:
+    """Whether the control plane answers a request with this Host header: a loopback name
+    (``localhost``, ``*.localhost``, 127.0.0.0/8, ``[::1]``), the address the fake is bound to,
+    a configured name; bound to a wildcard address, any IP address too (an address, unlike a
+    name, cannot be rebound to another server by DNS)."""
+    name = _host_name(host)
+    if not name:
+        return False
+    if name == "localhost" or name.endswith(".localhost") or is_loopback(name):
+        return True
+    bound = bind_host.strip().strip("[]").lower()
+    if name == bound or name in (c.lower() for c in configured):
+        return True
+    return bound in ("0.0.0.0", "::", "") and _is_ip(name)
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    parts = urlsplit(origin.strip())
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
+
+
+def _guard_browser() -> None:
+    """Refuse what only a hostile web page would send (docs/security.md)."""
+    bind_host = current_app.config.get(BIND_HOST_CONFIG)
+    host = request.headers.get("Host", "")
+    # In-process doors have no socket a browser or DNS could reach: the Host check is moot.
+    if bind_host is not None and not allowed_host(
+        host, str(bind_host), tuple(current_app.config.get(ALLOWED_HOSTS_CONFIG, ()))
+    ):
+        raise errors.control_foreign_host(_host_name(host))
+    if request.method in SAFE_METHODS:
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.strip().lower() not in OWN_SITE:
+        raise errors.control_cross_site(f"Sec-Fetch-Site: {site.strip()[:40]}")
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin, host):
+        raise errors.control_cross_site(f"Origin: {origin.strip()[:80]}")
+    if not is_dashboard_path(request.path) and _has_body() and not _is_json(request.mimetype):
+        raise errors.control_not_json(request.headers.get("Content-Type"))
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or bool(request.headers.get("Transfer-Encoding"))
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def is_dashboard_path(path: str) -> bool:
+    return path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
 
 
 # --- the control plane's admin token ---------------------------------------------------------
@@ -78,7 +170,7 @@ def _given_admin_token() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    if request.path == DASHBOARD_PREFIX or request.path.startswith(DASHBOARD_PREFIX + "/"):
+    if is_dashboard_path(request.path):
         return request.cookies.get(ADMIN_COOKIE) or None
     return None
 

@@ -16,6 +16,7 @@ from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from fake_planhat import FakePlanhat
+from fake_planhat.api.dashboard import CSRF_FIELD, csrf_token
 from fake_planhat.api.gate import ADMIN_COOKIE
 from fake_planhat.auth import fingerprint
 
@@ -35,6 +36,12 @@ def send(client: FlaskClient, tenant_token: str, message: dict[str, Any]) -> Tes
 def tell_story(client: FlaskClient, fake: FakePlanhat) -> None:
     for message in story():
         send(client, fake.tenant_token, message)
+
+
+def csrf(client: FlaskClient) -> dict[str, str]:
+    """The CSRF field every dashboard form carries, as the page renders it."""
+    with client.application.app_context():
+        return {CSRF_FIELD: csrf_token()}
 
 
 def page(client: FlaskClient, url: str = "/_fake/ui", status: int = 200) -> str:
@@ -218,7 +225,8 @@ def test_P8_assign_form_makes_the_contact_an_enduser_and_redirects_back(
     (acme,) = fake.companies()
     own = fp(fake.tenant_token)
     answer = client.post(
-        f"/_fake/ui/unassigned/{dan}/assign?tenant={own}", data={"company": acme["_id"]}
+        f"/_fake/ui/unassigned/{dan}/assign?tenant={own}",
+        data={**csrf(client), "company": acme["_id"]},
     )
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/_fake/ui?tenant={own}#unassigned"
@@ -237,7 +245,7 @@ def test_P8_discard_button_removes_the_contact_and_redirects_back(
     tell_story(client, fake)
     send(client, fake.tenant_token, track("dan", "Clicked", "m-dan-track"))
     dan = waiting_id(fake)
-    answer = client.post(f"/_fake/ui/unassigned/{dan}/discard")
+    answer = client.post(f"/_fake/ui/unassigned/{dan}/discard", data=csrf(client))
     assert answer.status_code == 303
     assert answer.headers["Location"].endswith("#unassigned")
     assert fake.unassigned() == []
@@ -252,7 +260,7 @@ def test_P8_the_redirect_keeps_the_tenant_and_filters(
     send(client, OTHER_TENANT, identify("zed", "zed@nowhere.test", "m-zed"))
     zed = waiting_id_of(fake, OTHER_TENANT)
     query = f"tenant={fp(OTHER_TENANT)}&route=dock&status=200"
-    answer = client.post(f"/_fake/ui/unassigned/{zed}/discard?{query}")
+    answer = client.post(f"/_fake/ui/unassigned/{zed}/discard?{query}", data=csrf(client))
     assert answer.status_code == 303
     location = answer.headers["Location"]
     assert location.startswith("/_fake/ui?")
@@ -270,7 +278,7 @@ def waiting_id_of(fake: FakePlanhat, tenant_token: str) -> str:
 def test_P8_assign_without_a_company_is_a_400_page(client: FlaskClient, fake: FakePlanhat) -> None:
     tell_story(client, fake)
     dan = waiting_id(fake)
-    answer = client.post(f"/_fake/ui/unassigned/{dan}/assign", data={})
+    answer = client.post(f"/_fake/ui/unassigned/{dan}/assign", data=csrf(client))
     assert answer.status_code == 400
     assert answer.mimetype == "text/html"
     assert "pick the company to assign the contact to" in answer.get_data(as_text=True)
@@ -284,7 +292,8 @@ def test_P8_unknown_contact_is_a_404_page(
     tell_story(client, fake)
     (acme,) = fake.companies()
     answer = client.post(
-        f"/_fake/ui/unassigned/ffffffffffffffffffffffff/{action}", data={"company": acme["_id"]}
+        f"/_fake/ui/unassigned/ffffffffffffffffffffffff/{action}",
+        data={**csrf(client), "company": acme["_id"]},
     )
     assert answer.status_code == 404
     assert answer.mimetype == "text/html"
@@ -297,7 +306,8 @@ def test_P8_unknown_company_is_a_404_page(client: FlaskClient, fake: FakePlanhat
     tell_story(client, fake)
     dan = waiting_id(fake)
     answer = client.post(
-        f"/_fake/ui/unassigned/{dan}/assign", data={"company": "eeeeeeeeeeeeeeeeeeeeeeee"}
+        f"/_fake/ui/unassigned/{dan}/assign",
+        data={**csrf(client), "company": "eeeeeeeeeeeeeeeeeeeeeeee"},
     )
     assert answer.status_code == 404
     assert "company eeeeeeeeeeeeeeeeeeeeeeee does not exist" in answer.get_data(as_text=True)
@@ -426,12 +436,15 @@ def test_admin_token_login_form_sets_a_dashboard_cookie() -> None:
     assert 'name="next" value="/_fake/ui?route=dock"' in login_page
     assert client.get("/_fake/ui/static/dashboard.css").status_code == 200  # styled login page
 
-    wrong = client.post("/_fake/ui/login", data={"adminToken": "guess", "next": "/_fake/ui"})
+    wrong = client.post(
+        "/_fake/ui/login", data={**csrf(client), "adminToken": "guess", "next": "/_fake/ui"}
+    )
     assert wrong.status_code == 303
     assert "wrong admin token" in page(client, status=401)
 
     right = client.post(
-        "/_fake/ui/login", data={"adminToken": "s3cret", "next": "/_fake/ui?route=dock"}
+        "/_fake/ui/login",
+        data={**csrf(client), "adminToken": "s3cret", "next": "/_fake/ui?route=dock"},
     )
     assert right.status_code == 303
     assert right.headers["Location"] == "/_fake/ui?route=dock"
@@ -458,9 +471,9 @@ def test_admin_token_header_works_on_the_dashboard() -> None:
 
 def test_an_empty_login_forgets_the_cookie() -> None:
     client = off_loopback("s3cret")
-    client.post("/_fake/ui/login", data={"adminToken": "s3cret"})
+    client.post("/_fake/ui/login", data={**csrf(client), "adminToken": "s3cret"})
     assert client.get("/_fake/ui").status_code == 200
-    client.post("/_fake/ui/login", data={"adminToken": ""})
+    client.post("/_fake/ui/login", data={**csrf(client), "adminToken": ""})
     assert client.get("/_fake/ui").status_code == 401
 
 
@@ -476,7 +489,9 @@ def test_an_empty_login_forgets_the_cookie() -> None:
 )
 def test_login_never_redirects_off_the_dashboard(target: str) -> None:
     client = off_loopback("s3cret")
-    answer = client.post("/_fake/ui/login", data={"adminToken": "s3cret", "next": target})
+    answer = client.post(
+        "/_fake/ui/login", data={**csrf(client), "adminToken": "s3cret", "next": target}
+    )
     assert answer.headers["Location"] == "/_fake/ui"
 
 
@@ -484,7 +499,11 @@ def test_login_re_encodes_the_page_it_returns_to() -> None:
     client = off_loopback("s3cret")
     answer = client.post(
         "/_fake/ui/login",
-        data={"adminToken": "s3cret", "next": "/_fake/ui?route=<b>&status=200\r\nX-Evil: 1"},
+        data={
+            **csrf(client),
+            "adminToken": "s3cret",
+            "next": "/_fake/ui?route=<b>&status=200\r\nX-Evil: 1",
+        },
     )
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/_fake/ui?route=%3Cb%3E&status=200X-Evil:+1"
@@ -532,14 +551,18 @@ def test_dashboard_answers_match_the_openapi_document(
     documented("/_fake/ui/live", "get", client.get("/_fake/ui/live"))
     documented("/_fake/ui/live", "get", client.get("/_fake/ui/live?limit=-1"))
     assign = "/_fake/ui/unassigned/{contact_id}/assign"
-    documented(assign, "post", client.post(f"/_fake/ui/unassigned/{dan}/assign", data={}))
+    documented(assign, "post", client.post(f"/_fake/ui/unassigned/{dan}/assign", data=csrf(client)))
     documented(
         assign,
         "post",
-        client.post(f"/_fake/ui/unassigned/{dan}/assign", data={"company": acme["_id"]}),
+        client.post(
+            f"/_fake/ui/unassigned/{dan}/assign", data={**csrf(client), "company": acme["_id"]}
+        ),
     )
     discard = "/_fake/ui/unassigned/{contact_id}/discard"
-    documented(discard, "post", client.post(f"/_fake/ui/unassigned/{dan}/discard"))
+    documented(
+        discard, "post", client.post(f"/_fake/ui/unassigned/{dan}/discard", data=csrf(client))
+    )
     documented("/_fake/ui/login", "post", client.post("/_fake/ui/login", data={}))
     static = "/_fake/ui/static/{filename}"
     documented(static, "get", client.get("/_fake/ui/static/dashboard.css"))
