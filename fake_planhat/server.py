@@ -24,6 +24,7 @@ from waitress.channel import ClientDisconnected
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
+from fake_planhat import _guard
 from fake_planhat.api.common import LIMIT_ANALYTICS
 from fake_planhat.api.gate import ALLOWED_HOSTS_CONFIG, is_loopback
 from fake_planhat.transports import ConnectionCut, CutConnections, StartResponse
@@ -115,6 +116,20 @@ class _Trigger(Protocol):
 
 def _trigger(server: BaseWSGIServer) -> _Trigger:
     return cast(_Trigger, server.trigger)
+
+
+def connection_limit() -> int:
+    """:data:`~fake_planhat._guard.CONNECTION_LIMIT`, or fewer when the process may not open
+    that many files (each connection is one; some are kept for the state file and logs)."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not on Linux or macOS
+        return _guard.CONNECTION_LIMIT
+    if soft == resource.RLIM_INFINITY:
+        return _guard.CONNECTION_LIMIT
+    return max(16, min(_guard.CONNECTION_LIMIT, soft - 64))
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -233,11 +248,16 @@ class ServerThread:
                 # largest route limit from its Content-Length (413) instead of waiting for it
                 max_request_body_size=LIMIT_ANALYTICS + 1,
                 asyncore_use_poll=True,
+                # the connection guards (_guard.py): many idle or slow clients lock nobody out
+                connection_limit=connection_limit(),
+                cleanup_interval=_guard.CHECK_SECONDS,
+                max_request_header_size=_guard.MAX_HEADER_BYTES,
             )
         except BaseException:
             sock.close()
             raise
         assert not isinstance(server, MultiSocketServer)  # one socket in, one server out
+        _guard.guard(server)
         self._announce_bind_host(self._fake)
         self._server = server
         self._thread = threading.Thread(
