@@ -17,9 +17,16 @@ from fake_planhat.auth import fingerprint
 
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_BODY_LIMIT = 256 * 1024  # bytes of request or answer body kept per entry
-# Bodies kept by all entries together: 10,000 entries of 5,000-item bulks would otherwise hold
-# gigabytes. Past it the oldest entries go, as past max_entries.
+# What all entries together keep (bodies, answers, headers, outcomes, everything): 10,000
+# entries of 5,000-item bulks would otherwise hold gigabytes. Past it the oldest entries go, as
+# past max_entries. docs/security.md gives the memory ceiling this implies.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Per entry: header values longer than this are clipped; lists in an outcome (effects, touched
+# ids) and the entry's own lists keep this many items and say how many more there were.
+HEADER_VALUE_LIMIT = 8 * 1024
+LIST_LIMIT = 100
+# What an entry costs beyond its characters (the objects themselves), counted in the bound.
+ENTRY_OVERHEAD = 1024
 
 
 @dataclass
@@ -125,16 +132,17 @@ class Journal:
     def record(self, entry: Entry) -> None:
         if not self.enabled:
             return
-        size = _size(entry)
+        _clip_entry(entry)
+        size = entry_size(entry)
         with self._lock:
             if len(self._entries) == self.max_entries:
-                self._bytes -= _size(self._entries.popleft())
+                self._bytes -= entry_size(self._entries.popleft())
                 self._dropped += 1
             self._entries.append(entry)
             self._bytes += size
             # the newest entry always stays, even alone over the budget
             while self._bytes > self.max_bytes and len(self._entries) > 1:
-                self._bytes -= _size(self._entries.popleft())
+                self._bytes -= entry_size(self._entries.popleft())
                 self._dropped += 1
 
     def clear(self, tenant_token: str | None = None) -> None:
@@ -148,7 +156,7 @@ class Journal:
             fp = fingerprint(tenant_token)
             kept = [e for e in self._entries if e.tenant != fp]
             self._entries = deque(kept, maxlen=self.max_entries)
-            self._bytes = sum(_size(e) for e in kept)
+            self._bytes = sum(entry_size(e) for e in kept)
 
     def query(
         self,
@@ -199,5 +207,68 @@ class Journal:
             return self._entries[-1] if self._entries else None
 
 
-def _size(entry: Entry) -> int:
-    return len(entry.body) + len(entry.answer)
+def entry_size(entry: Entry) -> int:
+    """Characters an entry holds, every field counted, plus :data:`ENTRY_OVERHEAD`."""
+    return (
+        ENTRY_OVERHEAD
+        + len(entry.body)
+        + len(entry.answer)
+        + len(entry.time)
+        + len(entry.method)
+        + len(entry.host)
+        + len(entry.path)
+        + len(entry.query)
+        + len(entry.route or "")
+        + sum(len(k) + len(v) for k, v in entry.headers.items())
+        + len(entry.tenant or "")
+        + len(entry.message_id or "")
+        + _chars(entry.outcome)
+        + sum(len(c) for c in entry.contacts)
+        + sum(len(c) for c in entry.companies)
+        + sum(len(n) for n in entry.near_miss)
+        + len(entry.fault or "")
+    )
+
+
+def _chars(value: Any) -> int:
+    """Characters of the strings in a JSON value (keys included), numbers as 8."""
+    stack = [value]
+    total = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += sum(len(str(k)) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif item is not None:
+            total += 8
+    return total
+
+
+def _clipped_text(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (clipped: {len(text)} characters)"
+
+
+def _clipped_list(items: list[Any]) -> list[Any]:
+    if len(items) <= LIST_LIMIT:
+        return items
+    return [*items[:LIST_LIMIT], f"… and {len(items) - LIST_LIMIT} more"]
+
+
+def _clip_entry(entry: Entry) -> None:
+    """Bound what one entry keeps besides its (already clipped) bodies: headers, outcome lists,
+    touched ids and near misses (docs/security.md)."""
+    if any(len(v) > HEADER_VALUE_LIMIT for v in entry.headers.values()):
+        entry.headers = {k: _clipped_text(v, HEADER_VALUE_LIMIT) for k, v in entry.headers.items()}
+    if entry.outcome is not None:
+        entry.outcome = {
+            k: _clipped_list(v) if isinstance(v, list) else v for k, v in entry.outcome.items()
+        }
+    entry.contacts = _clipped_list(entry.contacts)
+    entry.companies = _clipped_list(entry.companies)
+    entry.near_miss = _clipped_list(entry.near_miss)

@@ -146,7 +146,7 @@ def post_points(tenant_token: str) -> Response:
     elif not items:
         outcome.ignored("an empty array: nothing to record")
     note(outcome=outcome)
-    return json_response({"processed": processed, "errors": problems})
+    return json_response({"processed": processed, **errors.listed_item_errors(problems)})
 
 
 def _text_arg(*names: str) -> str | None:
