@@ -65,7 +65,8 @@ def test_a_long_outcome_is_clipped_and_counted() -> None:
     )
     assert answer.status_code == 200
     entry = fake.journal.last()
-    assert entry is not None and entry.outcome is not None
+    assert entry is not None
+    assert entry.outcome is not None
     effects = entry.outcome["effects"]
     assert len(effects) <= 101
     assert "more" in effects[-1]
