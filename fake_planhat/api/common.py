@@ -95,9 +95,16 @@ def _finite_float(text: str) -> float:
 
 def _convertible_int(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:  # more digits than sys.get_int_max_str_digits() allows
         raise _NumberOutOfRange(text) from None
+    # 10**309 and beyond cannot become a float: sorting or rate arithmetic would fail on it.
+    if len(text) > 308:
+        try:
+            float(value)
+        except OverflowError:
+            raise _NumberOutOfRange(text) from None
+    return value
 
 
 def _has_lone_surrogate(value: Any) -> bool:

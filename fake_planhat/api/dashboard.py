@@ -170,10 +170,10 @@ def pretty(body: str) -> str:
         return body
     try:
         parsed = json.loads(body)
-    except ValueError:
+        if isinstance(parsed, dict | list):
+            return json.dumps(parsed, ensure_ascii=False, indent=2)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to indent: as sent
         return body
-    if isinstance(parsed, dict | list):
-        return json.dumps(parsed, ensure_ascii=False, indent=2)
     return body
 
 
