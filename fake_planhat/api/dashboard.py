@@ -14,12 +14,14 @@ header, types the token once into the login form and keeps it in a cookie scoped
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
 import secrets
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -40,10 +42,30 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 bp = Blueprint("dashboard", __name__, static_folder=str(STATIC_DIR), static_url_path="/ui/static")
 
-# Query parameters of every dashboard address: the tenant and the journal's filters.
-PAGE_ARGS = ("tenant", "route", "status", "messageId", "contact", "limit")
+# Query parameters of every dashboard address: the tenant, the journal's filters, the object
+# tab shown, and the page of each list.
+LISTS = ("contacts", "unassigned", "companies", "object")  # each paged as <list>Page
+PAGE_ARGS = (
+    "tenant",
+    "route",
+    "status",
+    "messageId",
+    "contact",
+    "limit",
+    "object",
+    *(f"{name}Page" for name in LISTS),
+)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+# Memory and time bounded by construction (docs/security.md): a page shows at most PAGE_SIZE
+# documents per list, a few activities or data points per row, and clipped bodies; it never
+# copies or walks a whole tenant.
+PAGE_SIZE = 50
+MAX_PAGE = 10**9
+PER_ROW = 10  # activities of a contact, data points of a company
+MAX_CHOICES = 200  # companies offered in an assign form's list; beyond, an _id field
+SHOWN_CHARS = 8 * 1024  # of a journaled body or answer
+PRETTY_CHARS = 64 * 1024  # longer bodies are not re-indented
 POLL_MS = 2000
 LONG_TEXT = 160  # characters: longer values and bodies fold into <details>
 # Shown in a row's own columns (the dates under the name), or bookkeeping.
@@ -55,13 +77,19 @@ HIDDEN_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class Filters:
-    """The journal filters of the page (all optional, combined with AND)."""
+    """The journal filters of the page (all optional, combined with AND), the object tab and
+    the page of each list."""
 
     route: str = ""
     status: int | None = None
     message_id: str = ""
     contact: str = ""  # a contact's _id, or an email (every contact with it)
     limit: int = DEFAULT_LIMIT
+    object: str = ""  # the collection shown in the objects tab
+    pages: tuple[tuple[str, int], ...] = ()  # (list, page) for pages other than the first
+
+    def page(self, name: str) -> int:
+        return dict(self.pages).get(name, 1)
 
     def args(self) -> dict[str, str]:
         """The filters as query parameters, defaults left out."""
@@ -71,6 +99,8 @@ class Filters:
             "messageId": self.message_id,
             "contact": self.contact,
             "limit": "" if self.limit == DEFAULT_LIMIT else str(self.limit),
+            "object": self.object,
+            **{f"{name}Page": str(number) for name, number in self.pages},
         }
         return {name: value for name, value in given.items() if value}
 
@@ -137,6 +167,12 @@ def _read_args() -> tuple[Tenant, Filters]:
         message_id=request.args.get("messageId", "").strip(),
         contact=request.args.get("contact", "").strip(),
         limit=_number("limit", 1, MAX_LIMIT) or DEFAULT_LIMIT,
+        object=request.args.get("object", "").strip(),
+        pages=tuple(
+            (name, number)
+            for name in LISTS
+            if (number := _number(f"{name}Page", 1, MAX_PAGE)) is not None and number > 1
+        ),
     )
     return tenant, filters
 
@@ -165,8 +201,19 @@ def shown(value: Any) -> str:
 
 
 def pretty(body: str) -> str:
-    """A journaled body as shown: a long JSON object or array indented, anything else as is."""
-    if not is_long(body):
+    """A journaled body as shown: a long JSON object or array indented, anything else as is;
+    clipped at :data:`SHOWN_CHARS` (the whole is in ``GET /_fake/journal``)."""
+    return _clip(_indented(body))
+
+
+def _clip(text: str) -> str:
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}\n… ({len(text)} characters in all; GET /_fake/journal has them)"
+
+
+def _indented(body: str) -> str:
+    if not is_long(body) or len(body) > PRETTY_CHARS:
         return body
     try:
         parsed = json.loads(body)
@@ -198,53 +245,139 @@ def _custom(doc: Doc) -> dict[str, Any]:
     return dict(custom) if isinstance(custom, dict) else {}
 
 
-def tenant_view(tenant: Tenant) -> dict[str, Any]:
-    """Contacts with their activities, unassigned contacts, companies with their metrics."""
-    state = tenant.dump()
-    contact_ids = {c["_id"] for c in state["endusers"]} | {c["_id"] for c in state["unassigned"]}
-    company_ids = {c["_id"] for c in state["companies"]}
-    activities: dict[str, list[Doc]] = {}
-    metrics: dict[str, list[Doc]] = {}
-    unlinked: list[Doc] = []
-    for activity in state["activities"]:
-        if activity.get("contactId") in contact_ids:
-            activities.setdefault(activity["contactId"], []).append(activity)
-        else:
-            unlinked.append(activity)
-    for point in state["metrics"]:
-        if point.get("companyId") in company_ids:
-            metrics.setdefault(point["companyId"], []).append(point)
-        else:
-            unlinked.append(point)
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list: its rows, where it starts, how many there are in all."""
 
-    def contact(doc: Doc) -> dict[str, Any]:
+    name: str
+    rows: list[dict[str, Any]]
+    page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def _window(items: Iterable[Any], page: int) -> list[Any]:
+    start = (page - 1) * PAGE_SIZE
+    return list(islice(items, start, start + PAGE_SIZE))
+
+
+def _newest(docs: list[Doc]) -> list[Doc]:
+    """The newest :data:`PER_ROW` of a row's activities or data points (copies)."""
+    return [copy.deepcopy(d) for d in docs[-PER_ROW:]]
+
+
+def tenant_view(tenant: Tenant, filters: Filters | None = None) -> dict[str, Any]:
+    """One page of each list: contacts with their newest activities, unassigned contacts,
+    companies with their newest metric data points, and the chosen object tab; every
+    collection of the tenant is named with its count. Only what is shown is copied."""
+    filters = filters or Filters()
+    with tenant.lock:
+        collections = tenant.collections()
+        contact_total = len(tenant.contacts) - len(tenant.unassigned)
+        contacts = Paged(
+            "contacts",
+            [
+                _contact_row(tenant, tenant.render_contact(doc))
+                for doc in _window(tenant.endusers(), filters.page("contacts"))
+            ],
+            filters.page("contacts"),
+            contact_total,
+        )
+        waiting = []
+        for entry in _window(tenant.unassigned.values(), filters.page("unassigned")):
+            doc = tenant.contacts.get(entry.contact_id)
+            if doc is not None:
+                shown = {**tenant.render_contact(doc), "_unassigned": entry.to_json()}
+                waiting.append({**_contact_row(tenant, shown), "waiting": entry.to_json()})
+        unassigned = Paged(
+            "unassigned", waiting, filters.page("unassigned"), len(tenant.unassigned)
+        )
+        companies = Paged(
+            "companies",
+            [
+                _company_row(tenant, copy.deepcopy(doc))
+                for doc in _window(tenant.companies, filters.page("companies"))
+            ],
+            filters.page("companies"),
+            len(tenant.companies),
+        )
+        choices = [
+            {"doc": {"_id": c["_id"], "externalId": c.get("externalId")}, "label": _label(c)}
+            for c in islice(tenant.companies, MAX_CHOICES)
+        ]
+        names = list(collections)
+        chosen = filters.object if filters.object in collections else _default_object(names)
+        objects = Paged(
+            "object",
+            [
+                {
+                    "doc": copy.deepcopy(doc),
+                    "label": _label(doc),
+                    "fields": _fields(doc),
+                    "custom": _custom(doc),
+                }
+                for doc in _window(collections[chosen], filters.page("object"))
+            ]
+            if chosen
+            else [],
+            filters.page("object"),
+            len(collections[chosen]) if chosen else 0,
+        )
         return {
-            "doc": doc,
-            "label": _label(doc),
-            "fields": _fields(doc),
-            "custom": _custom(doc),
-            "activities": activities.get(doc["_id"], []),
+            "settings": tenant.settings.to_json(),
+            "contacts": contacts,
+            "unassigned": unassigned,
+            "companies": companies,
+            "company_choices": choices,
+            "more_companies": len(tenant.companies) > MAX_CHOICES,
+            "collections": [{"name": n, "count": len(collections[n])} for n in names],
+            "object_name": chosen,
+            "objects": objects,
         }
 
-    endusers_of = Counter(doc.get("companyId") for doc in state["endusers"])
+
+def _default_object(names: list[str]) -> str:
+    """The objects tab's default: the first collection the contact and company lists do not
+    already show."""
+    for name in names:
+        if name not in ("endusers", "companies"):
+            return name
+    return names[0] if names else ""
+
+
+def _contact_row(tenant: Tenant, doc: Doc) -> dict[str, Any]:
+    activities = tenant.activities.find("contactId", doc["_id"])
     return {
-        "settings": state["settings"],
-        "contacts": [contact(doc) for doc in state["endusers"]],
-        "unassigned": [
-            {**contact(doc), "waiting": doc["_unassigned"]} for doc in state["unassigned"]
-        ],
-        "companies": [
-            {
-                "doc": doc,
-                "label": _label(doc),
-                "fields": _fields(doc),
-                "custom": _custom(doc),
-                "metrics": metrics.get(doc["_id"], []),
-                "endusers": endusers_of.get(doc["_id"], 0),
-            }
-            for doc in state["companies"]
-        ],
-        "unlinked": unlinked,
+        "doc": doc,
+        "label": _label(doc),
+        "fields": _fields(doc),
+        "custom": _custom(doc),
+        "activities": _newest(activities),
+        "activity_count": len(activities),
+    }
+
+
+def _company_row(tenant: Tenant, doc: Doc) -> dict[str, Any]:
+    metrics = tenant.metrics.find("companyId", doc["_id"])
+    return {
+        "doc": doc,
+        "label": _label(doc),
+        "fields": _fields(doc),
+        "custom": _custom(doc),
+        "metrics": _newest(metrics),
+        "metric_count": len(metrics),
+        "endusers": tenant.contacts.count("companyId", doc["_id"]),
     }
 
 
@@ -312,16 +445,31 @@ def _planhat_routes() -> list[str]:
 
 def _context(tenant: Tenant, filters: Filters) -> dict[str, Any]:
     args = _page_args(tenant, filters)
+
+    def page_link(name: str, number: int, anchor: str) -> str:
+        """This page with list ``name`` at page ``number``."""
+        wanted = {k: v for k, v in args.items() if k != f"{name}Page"}
+        if number > 1:
+            wanted[f"{name}Page"] = str(number)
+        return _address("dashboard.page", wanted) + anchor
+
+    def object_link(name: str) -> str:
+        wanted = {k: v for k, v in args.items() if k not in ("object", "objectPage")}
+        return _address("dashboard.page", {**wanted, "object": name}) + "#objects"
+
     return {
+        "page_link": page_link,
+        "object_link": object_link,
         "tenant_fp": _fp(tenant),
         "tenants": _tenants(),
-        "view": tenant_view(tenant),
+        "view": tenant_view(tenant, filters),
         "journal": journal_view(tenant, filters),
         "filters": filters,
         "args": args,
         "tenant_args": {"tenant": args["tenant"]},
         "live_url": _address("dashboard.live", args),
         "poll_ms": POLL_MS,
+        "page_size": PAGE_SIZE,
     }
 
 
