@@ -8,7 +8,8 @@ With ``--state FILE`` the state lives in an SQLite file too: restored at start, 
 committed before its answer (docs/durability.md).
 
 Exit status: 0 after a signal, 1 when the address cannot be bound, 2 for bad arguments (among
-them a non-loopback host without explicit tokens, and a state file that cannot be used).
+them a non-loopback host without explicit tokens of its own), 3 when the --state file cannot be
+used (corrupt, another program's, no permission, in use).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 EXIT_CANNOT_LISTEN = 1
 EXIT_USAGE = 2
+EXIT_STATE_FILE = 3
+EXIT_STATUSES = (
+    "exit status: 0 stopped by SIGINT or SIGTERM; 1 the address cannot be bound; 2 bad "
+    "arguments; 3 the --state file cannot be used"
+)
 
 
 def _version() -> str:
@@ -80,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a fake over HTTP. The first line printed is the base URL, the "
         "second the dashboard's; tokens are shown as fingerprints only. Stops on SIGINT or "
         "SIGTERM after requests in flight finish (exit status 0).",
+        epilog=EXIT_STATUSES,
     )
     serve.set_defaults(parser=serve)  # so its errors show its own usage line
     serve.add_argument(
@@ -218,7 +225,7 @@ def _open_fake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Fak
             state_file=args.state,
         )
     except StateFileError as exc:
-        parser.error(f"--state: {exc}")
+        raise _StateFileProblem(str(exc)) from None
     except ValueError as exc:  # the file gives --api-token to another tenant
         parser.error(f"--state {args.state}: {exc}")
     fresh = fake.persistence is None or fake.persistence.restored.fresh
@@ -229,6 +236,10 @@ def _open_fake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Fak
             fake.close()
             parser.error(f"--seed-file {args.seed_file}: {exc}")
     return fake
+
+
+class _StateFileProblem(Exception):
+    """The --state file cannot be used: one line, exit status :data:`EXIT_STATE_FILE`."""
 
 
 def _state_line(fake: FakePlanhat, seeded: bool) -> str | None:
@@ -250,7 +261,14 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     _refuse_exposed_defaults(parser, args)
     tenant_token = args.tenant_token or DEFAULT_TENANT_TOKEN
     api_token = args.api_token or DEFAULT_API_TOKEN
-    fake = _open_fake(parser, args)
+    try:
+        fake = _open_fake(parser, args)
+    except _StateFileProblem as exc:
+        print(f"{PROG}: --state: {exc}", file=sys.stderr, flush=True)
+        return EXIT_STATE_FILE
+    if fake.persistence is not None:
+        for warning in fake.persistence.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr, flush=True)
 
     stopping = threading.Event()
 

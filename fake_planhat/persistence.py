@@ -133,9 +133,19 @@ class StateFile:
         self._lock = threading.Lock()  # one connection, shared by every request thread
         self._pending: dict[str, _Pending] = {}
         self._seq: Iterator[int] = itertools.count(1)
-        self._db: sqlite3.Connection | None = _connect(self.path)
+        # Problems worth a word that do not stop the fake (a file other users can read).
+        self.warnings: list[str] = []
+        self._db: sqlite3.Connection | None = _connect(self.path, self.warnings)
         try:
             self.restored = self._restore()
+        except (sqlite3.Error, TypeError, ValueError, KeyError, AttributeError) as exc:
+            # pages or tables that are not what fake-planhat writes: say so in one line
+            self._db.close()
+            self._db = None
+            raise StateFileError(
+                f"{self.path} is corrupt or was not written by fake-planhat: {_reason(exc)}; "
+                "move it aside to start a new state file"
+            ) from None
         except BaseException:
             self._db.close()
             self._db = None
@@ -338,22 +348,26 @@ def _decode(text: str, where: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise StateFileError(f"{where} is not valid JSON: {exc}") from None
+        raise StateFileError(f"the state file's {where} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise StateFileError(f"{where} is not a JSON object")
+        raise StateFileError(f"the state file's {where} is not a JSON object")
     return value
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, warnings: list[str]) -> sqlite3.Connection:
     """Open (or create, readable by its owner only: it holds tokens) and lock the file."""
+    _check_access(path)
     try:
+        new = not path.exists() or path.stat().st_size == 0
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        elif path.stat().st_mode & 0o077:
+            warnings.append(f"{path} is readable by other users and holds tokens: chmod 600 {path}")
         db = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
     except (OSError, sqlite3.Error) as exc:
-        raise StateFileError(f"cannot open {path}: {_reason(exc)}") from None
+        raise StateFileError(f"cannot open {path}: {_reason(exc, path)}") from None
     try:
         # EXCLUSIVE before the first access: no shared-memory index, and the file stays locked
         # against a second server, which would otherwise write a diverging state into it.
@@ -364,6 +378,12 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("PRAGMA user_version").fetchone()[0],
         )
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if application == 0 and tables == 0 and not new:
+            # an SQLite file of another program that has no tables yet: not ours to take
+            raise StateFileError(
+                f"{path} is not a fake-planhat state file (an SQLite database of another "
+                "program); pick another path"
+            )
         if application == 0 and tables == 0:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
@@ -384,14 +404,33 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     except sqlite3.Error as exc:
         db.close()
-        raise StateFileError(f"cannot use {path}: {_reason(exc)}") from None
+        raise StateFileError(f"cannot use {path}: {_reason(exc, path)}") from None
     except StateFileError:
         db.close()
         raise
     return db
 
 
-def _reason(exc: BaseException) -> str:
+def _check_access(path: Path) -> None:
+    """Permission problems in plain words (SQLite would say "disk I/O error" or "unable to
+    open database file")."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StateFileError(
+            f"cannot open {path}: permission denied: this user must be able to read and write it"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StateFileError(
+            f"cannot use {path}: permission denied: its folder {folder} must be writable by "
+            "this user (SQLite keeps its write-ahead log next to the file)"
+        )
+
+
+def _reason(exc: BaseException, path: Path | None = None) -> str:
+    if path is not None and isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "disk I/O error" in text or "readonly" in text or "unable to open" in text:
+            return f"{text} (check the permissions of {path} and its folder, and free space)"
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return "another process (another fake-planhat?) is using it"
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
