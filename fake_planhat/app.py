@@ -20,7 +20,7 @@ from fake_planhat.api import PLANHAT_BLUEPRINTS, control_blueprints
 from fake_planhat.api.common import LIMIT_ANALYTICS, credentials, json_response
 from fake_planhat.auth import fingerprint
 from fake_planhat.intake import Outcome
-from fake_planhat.journal import Entry
+from fake_planhat.journal import Entry, scrub
 
 if TYPE_CHECKING:
     from fake_planhat.fake import FakePlanhat
@@ -236,17 +236,10 @@ def _secrets(req: Request, fake: FakePlanhat) -> set[str]:
     return secrets
 
 
-# Tokens shorter than this are only redacted as whole path segments: replacing them inside
-# free text (query strings, headers) would garble it.
-MIN_SCRUBBED_TOKEN = 8
-
-
-def _scrubbed(text: str, secrets: set[str]) -> str:
-    """``text`` with every occurrence of a (long enough) token replaced by its fingerprint."""
-    for secret in secrets:
-        if len(secret) >= MIN_SCRUBBED_TOKEN and secret in text:
-            text = text.replace(secret, f"fp:{fingerprint(secret)}")
-    return text
+def _scrubbed(text: str, secrets: set[str] | frozenset[str]) -> str:
+    """``text`` with every token shown as its fingerprint (journal.scrub: short tokens as whole
+    words, percent-encoded and JSON-escaped forms too)."""
+    return scrub(text, frozenset(secrets))
 
 
 def _this_request() -> Request:
@@ -263,7 +256,7 @@ def _journal(response: Response) -> Response:
     if not journal.enabled or is_control_path(req.path):
         return response
     notes: dict[str, Any] = g.get("journal_note", {})
-    secrets = _secrets(req, fake)
+    secrets = frozenset(_secrets(req, fake))
     headers = {k: _scrubbed(v, secrets) for k, v in req.headers.items()}
     if "Authorization" in headers:
         headers["Authorization"] = credentials().redacted()
@@ -272,13 +265,14 @@ def _journal(response: Response) -> Response:
     except HTTPException:  # a body over the app's limit is never read
         body, truncated = f"(not read: {req.content_length} bytes)", True
     answer, _ = journal.clip(response.get_data()) if not response.is_streamed else ("", False)
+    body, answer = _scrubbed(body, secrets), _scrubbed(answer, secrets)
     outcome: Outcome | None = notes.get("outcome")
     entry = Entry(
         seq=journal.next_seq(),
         time=fake.clock.now_iso(),
         method=req.method,
         host=req.host,
-        path=_redacted_path(req, secrets),
+        path=_scrubbed(_redacted_path(req, set(secrets)), secrets),
         query=_scrubbed(req.query_string.decode("latin-1"), secrets),
         route=req.endpoint,
         headers=headers,

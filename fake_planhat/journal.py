@@ -7,11 +7,16 @@ stored as a scheme and a fingerprint, never whole.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from urllib.parse import quote, quote_plus
 
 from fake_planhat.auth import fingerprint
 
@@ -77,6 +82,42 @@ class Entry:
             "fault": self.fault,
             "durationMs": round(self.duration_ms, 3),
         }
+
+
+# Tokens shorter than this are replaced only where they stand alone (not inside a longer
+# word), so a three-letter token does not garble every word that contains it.
+WHOLE_WORD_BELOW = 8
+_WORD = r"A-Za-z0-9_\-"
+
+
+@functools.lru_cache(maxsize=64)
+def _secret_pattern(secrets: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """One regex for every form a token takes in text: as is, percent-encoded (``%2F``, ``+``
+    for spaces) and JSON-escaped; and what each form stands for."""
+    forms: dict[str, str] = {}
+    for secret in secrets:
+        if secret:
+            for form in (secret, quote(secret, safe=""), quote_plus(secret)):
+                forms.setdefault(form, secret)
+            forms.setdefault(json.dumps(secret)[1:-1], secret)
+    if not forms:
+        return None
+    alternatives = []
+    for form in sorted(forms, key=len, reverse=True):  # the longest form first
+        escaped = re.escape(form)
+        if len(forms[form]) < WHOLE_WORD_BELOW:
+            escaped = rf"(?<![{_WORD}]){escaped}(?![{_WORD}])"
+        alternatives.append(escaped)
+    return re.compile("|".join(alternatives)), forms
+
+
+def scrub(text: str, secrets: frozenset[str]) -> str:
+    """``text`` with every token in ``secrets`` (in any of its forms) shown as ``fp:…``."""
+    found = _secret_pattern(secrets)
+    if found is None or not text:
+        return text
+    pattern, forms = found
+    return pattern.sub(lambda m: f"fp:{fingerprint(forms[m.group()])}", text)
 
 
 class Journal:
