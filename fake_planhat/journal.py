@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
 from urllib.parse import quote, quote_plus
 
 from fake_planhat.auth import fingerprint
