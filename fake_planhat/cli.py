@@ -197,6 +197,34 @@ def _refuse_exposed_defaults(parser: argparse.ArgumentParser, args: argparse.Nam
             f"{', '.join(missing)}: the defaults are public, so anyone who can reach this "
             "port could use them. Pass your own tokens, or listen on 127.0.0.1."
         )
+    given = {
+        "--tenant-token": args.tenant_token,
+        "--api-token": args.api_token,
+        "--admin-token": args.admin_token,
+    }
+    blank = [flag for flag, value in given.items() if not value.strip()]
+    public = [
+        flag
+        for flag, value, default in (
+            ("--tenant-token", args.tenant_token, DEFAULT_TENANT_TOKEN),
+            ("--api-token", args.api_token, DEFAULT_API_TOKEN),
+        )
+        if value in (DEFAULT_TENANT_TOKEN, DEFAULT_API_TOKEN) or value == default
+    ]
+    problem = None
+    if blank:
+        problem = f"{', '.join(blank)} is blank"
+    elif public or args.admin_token in (DEFAULT_TENANT_TOKEN, DEFAULT_API_TOKEN):
+        flags = public or ["--admin-token"]
+        problem = f"{', '.join(flags)} is one of the public default tokens"
+    elif len(set(given.values())) < len(given):
+        problem = "the tenant, API and admin tokens must all differ (the admin token opens the "
+        problem += "control plane to whoever holds the API token otherwise)"
+    if problem is not None:
+        parser.error(
+            f"refusing to listen on {args.host}, which is not a loopback address: {problem}. "
+            "Pass tokens of your own, or listen on 127.0.0.1."
+        )
 
 
 def _load_seed(parser: argparse.ArgumentParser, path: str) -> Any:

@@ -177,7 +177,7 @@ class StateFile:
         # rows a request wrote while racing its tenant's removal: gone with the tenant
         db.execute("DELETE FROM documents WHERE tenant NOT IN (SELECT token FROM tenants)")
         documents, last_seq = 0, 0
-        restored_ids: list[str] = []
+        restored_ids: dict[str, list[str]] = {}
         collections: dict[str, dict[str, Collection]] = {}
         for token, model, key, seq, body in db.execute(
             "SELECT tenant, model, id, seq, body FROM documents ORDER BY seq"
@@ -200,10 +200,13 @@ class StateFile:
             if collection is None or data.get("_id") != key:
                 raise StateFileError(f"{self.path}: {where} is not a document the fake knows")
             collection.insert(data)
-            restored_ids.append(key)
+            restored_ids.setdefault(token, []).append(key)
             documents += 1
         self._seq = itertools.count(last_seq + 1)
-        store.ids.continue_after(restored_ids)
+        for token, taken in restored_ids.items():
+            restored = store.tenant(token)
+            if restored is not None:  # each tenant counts on from its own ids
+                restored.ids.continue_after(taken)
         return Restored(tenants, documents)
 
     # --- the watcher's side: told of changes -----------------------------------------------

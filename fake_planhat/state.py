@@ -458,7 +458,7 @@ class Store:
             tenant = self._tenants.get(token)
             created = tenant is None
             if tenant is None:
-                tenant = Tenant(token=token, clock=self.clock, ids=self.ids)
+                tenant = Tenant(token=token, clock=self.clock, ids=self.ids.for_tenant(token))
                 if self.watcher is not None:
                     self.watcher.watch(tenant)
                 self._tenants[token] = tenant

@@ -252,6 +252,7 @@ def add_tenant() -> Response:
         raise errors.control_conflict(
             "that tenant already exists; change it with PUT /_fake/settings or POST /_fake/seed"
         )
+    _refuse_used_tokens(token, [t for t in (api_token, *read_only) if t is not None])
     try:
         tenant = planhat.add_tenant(
             token, api_token, unassigned=unassigned, read_only_api_tokens=tuple(read_only)
@@ -260,6 +261,31 @@ def add_tenant() -> Response:
         planhat.store.remove_tenant(token)
         raise errors.control_conflict(str(exc)) from None
     return json_response({"tenant": _fp(tenant), "settings": tenant.settings.to_json()}, 201)
+
+
+def _refuse_used_tokens(tenant_token: str, api_tokens: list[str]) -> None:
+    """409 when a new tenant's token is already in use anywhere (another tenant's API token, the
+    admin token) or its API tokens name a tenant or repeat: a request with that token would
+    otherwise reach another tenant's data."""
+    planhat = fake()
+    store = planhat.store
+    taken = [tenant_token, *api_tokens]
+    if len(set(taken)) != len(taken):
+        raise errors.control_conflict(
+            "the tenant token and API tokens must all differ from each other"
+        )
+    for token in taken:
+        if token == planhat.admin_token:
+            raise errors.control_conflict("that token is the admin token; pick another")
+        if store.tenant_for_api_token(token) is not None:
+            raise errors.control_conflict(
+                f"the token fp:{fingerprint(token)} is already an API token of another tenant"
+            )
+    for token in api_tokens:
+        if store.tenant(token) is not None:
+            raise errors.control_conflict(
+                f"the token fp:{fingerprint(token)} is already a tenant token"
+            )
 
 
 @bp.route("/settings", methods=["GET", "PUT"])
