@@ -1,9 +1,9 @@
 """The conformance kit: does a Segment -> Planhat destination send what Planhat needs, and does
-Planhat end up in the right state? Rules are CONTRACT.md's ids (``conformance.rules``).
+Planhat end up in the right state? Rules are the contract's ids (``conformance.RULES``).
 
     from conformance import run_campaign
     result = run_campaign("py:mydest:handle", profile="segment")
-    assert result.ok, [f.rule_id for f in result.failures()]
+    assert result.ok, [f.rule_id for f in result.root_causes()]
 
 The event strategies serve users' own property tests too::
 
@@ -13,14 +13,18 @@ The event strategies serve users' own property tests too::
     @given(segment_events(profile="hostile"))
     def test_my_destination_never_crashes(event): ...
 
-The console script ``planhat-conformance`` and :func:`conformance.pytest_tests.conformance_tests`
-wrap the same campaign.
+Layers: :mod:`conformance.contract` (one object per rule, with its check),
+:mod:`conformance.checks` (what a check sees and says), :mod:`conformance.engine` (sessions,
+scenarios, exploration, root causes, events to subscribers), :mod:`conformance.reporting`
+(console, JUnit, JSON, HTML, replay: subscribers), :mod:`conformance.targets`,
+:mod:`conformance.selftest` (the proof), :mod:`conformance.cli`. The console script
+``planhat-conformance`` (also ``python -m conformance``) and
+:func:`conformance.pytest_tests.conformance_tests` run the same campaign with the same defaults.
 """
 
 from __future__ import annotations
 
-from conformance.events import event_sequences, segment_events
-from conformance.outcomes import (
+from conformance._outcomes import (
     Delivery,
     EventNotSupported,
     InvalidEventPayload,
@@ -28,8 +32,10 @@ from conformance.outcomes import (
     RetryError,
     ValidationError,
 )
-from conformance.rules import RULES, Rule
-from conformance.runner import CampaignResult, Failure, run_campaign
+from conformance.checks import Verdict
+from conformance.contract import RULES, Rule
+from conformance.engine import CampaignResult, Failure, run_campaign
+from conformance.events import event_sequences, segment_events
 from conformance.targets import Target, load_target
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "Rule",
     "Target",
     "ValidationError",
+    "Verdict",
     "event_sequences",
     "load_target",
     "run_campaign",

@@ -24,14 +24,15 @@ import base64
 import copy
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from conformance.outcomes import Outcome
+from conformance._json import canonical_text
+from conformance._outcomes import Outcome
+from conformance._words import DestinationProfile
 from fake_planhat import FakePlanhat
-from fake_planhat.auth import fingerprint
-from fake_planhat.intake import company_key, email_of, page_action, user_key
-from fake_planhat.state import email_key, id_key
+from fake_planhat.semantics import company_key, email_key, email_of, id_key, page_action, user_key
+from fake_planhat.semantics import token_fingerprint as fingerprint
 
 __all__ = [
     "CORE_TYPES",
@@ -42,23 +43,18 @@ __all__ = [
     "Expectation",
     "ExpectedRequest",
     "Oracle",
-    "Profile",
-    "canonical",
-    "canonical_text",
+    "Switch",
     "expect_event",
     "expected_host",
     "integrations_verdict",
-    "json_equal",
     "normalize_state",
     "predict_activity",
-    "pretty",
     "settings_problem",
-    "view",
 ]
 
-Profile = Literal["segment", "activities"]
+Profile = DestinationProfile
 Send = Literal["must", "may", "never"]
-Verdict = Literal["enabled", "disabled", "unclear"]
+Switch = Literal["enabled", "disabled", "unclear"]  # what ``integrations`` does to Planhat
 
 SUBDOMAINS: Final = ("api", "api-eu", "analytics")  # CONTRACT §1
 CORE_TYPES: Final = frozenset({"identify", "track", "page", "group"})  # T-1
@@ -67,38 +63,6 @@ INTAKE_PATH: Final = "/dock/segment"  # W-1
 ANALYTICS_HOST: Final = "analytics.planhat.com"  # A-1
 FROZEN_AT: Final = "2026-01-15T10:00:00.000Z"  # both fakes' clocks stand still here
 BOOKKEEPING: Final = frozenset({"_id", "createDate", "updatedAt", "__v", "companyName"})
-
-
-# --- JSON compared as JSON -----------------------------------------------------------------------
-
-
-def canonical(value: Any) -> Any:
-    """``value`` with integral floats as ints, so ``1.0`` and ``1`` (the same JSON number) compare
-    equal while ``true`` and ``1``, or ``"1"`` and ``1``, stay different (rule W-4)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, Mapping):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
-    return value
-
-
-def canonical_text(value: Any) -> str:
-    """One line of JSON, keys sorted: equal texts mean deep-equal JSON values."""
-    return json.dumps(canonical(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Deep equality of JSON values with no re-typing allowed (key order free)."""
-    return canonical_text(left) == canonical_text(right)
-
-
-def pretty(value: Any) -> str:
-    """Indented JSON with sorted keys: what reports diff line by line."""
-    return json.dumps(canonical(value), sort_keys=True, ensure_ascii=False, indent=2)
 
 
 # --- one event: rules S-1, T-1 … T-4 -------------------------------------------------------------
@@ -125,23 +89,23 @@ def expected_host(settings: Mapping[str, Any]) -> str:
     return f"{subdomain if isinstance(subdomain, str) else 'api'}.planhat.com"
 
 
-def integrations_verdict(integrations: Any) -> Verdict:
+def integrations_verdict(integrations: Any) -> Switch:
     """Whether ``integrations`` switches Planhat off (rule T-4); names are case-sensitive.
 
-    ``"unclear"``: ``"All": false`` with ``"Planhat"`` set to something other than a boolean. The
-    contract re-enables only on ``"Planhat": true``; Segment's router also on an options object.
-    Either reading is accepted.
+    ``"Planhat": false`` disables; ``"Planhat": true`` or an options object (``{…}``) enables,
+    also under ``"All": false``; ``"All": false`` alone disables. ``"unclear"``: ``"Planhat"``
+    set to something neither documents (a string, a number, null): either reading passes.
     """
-    if not isinstance(integrations, Mapping):
+    if not isinstance(integrations, Mapping) or "Planhat" not in integrations:
+        if isinstance(integrations, Mapping) and integrations.get("All") is False:
+            return "disabled"
         return "enabled"
-    planhat = integrations.get("Planhat")
+    planhat = integrations["Planhat"]
     if planhat is False:
         return "disabled"
-    if integrations.get("All") is False:
-        if planhat is True:
-            return "enabled"
-        return "disabled" if "Planhat" not in integrations or planhat is None else "unclear"
-    return "enabled"
+    if planhat is True or isinstance(planhat, Mapping):
+        return "enabled"
+    return "unclear"
 
 
 def integrations_note(integrations: Any) -> str | None:
@@ -153,12 +117,14 @@ def integrations_note(integrations: Any) -> str | None:
     if verdict == "disabled":
         return f"integrations {shown} disable Planhat"
     if verdict == "unclear":
-        return f"integrations {shown} (Planhat switched on by an options object, or not)"
+        return f"integrations {shown} (a Planhat value neither Segment nor Planhat documents)"
     variants = [k for k in integrations if k.casefold() in ("planhat", "all")]
     if any(k not in ("Planhat", "All") for k in variants):
         return f"integrations {shown} do not disable Planhat (names are case-sensitive)"
     if integrations.get("All") is False:
         return f"integrations {shown} switch everything off but Planhat"
+    if isinstance(integrations.get("Planhat"), Mapping):
+        return f"integrations {shown} give Planhat options, which enables it"
     return None
 
 
@@ -286,10 +252,8 @@ def predict_activity(event: Mapping[str, Any]) -> dict[str, Any]:
     }
     if event.get("timestamp") is not None:
         activity["date"] = event["timestamp"]  # A-4
-    if id_key(event.get("userId")) is not None:
-        activity["externalId"] = event["userId"]  # A-5
-    elif user_key(event) is not None:
-        activity["externalId"] = user_key(event)  # no userId: P-1's user_id or traits.id
+    if user_key(event) is not None:
+        activity["externalId"] = user_key(event)  # A-5: the user key of P-1
     for source in (context_traits, traits):  # A-6: context.traits.email, or traits.email
         if isinstance(source, Mapping) and email_key(source.get("email")) is not None:
             activity["email"] = source["email"]
@@ -316,7 +280,6 @@ def _expect_activities(
         return EventExpectation(
             "never", frozenset({"unsupported"}), "T-3", f"type {kind} is not supported"
         )
-    has_user = id_key(event.get("userId")) is not None
     has_email = email_of(event) is not None or _context_email(event) is not None
     if not has_email and user_key(event) is None:
         return EventExpectation(
@@ -342,15 +305,7 @@ def _expect_activities(
             "a track without an event name has no action: Planhat refuses such an activity",
             (request,),
         )
-    if has_user or has_email:
-        return EventExpectation("must", frozenset({"ok"}), "A-1", f"a {kind} is posted", (request,))
-    return EventExpectation(
-        "may",
-        frozenset({"ok", "discard"}),
-        "A-5",
-        "only user_id or traits.id names the user: the activity may be posted or skipped",
-        (request,),
-    )
+    return EventExpectation("must", frozenset({"ok"}), "A-1", f"a {kind} is posted", (request,))
 
 
 def _context_email(event: Mapping[str, Any]) -> str | None:
@@ -432,91 +387,6 @@ def normalize_state(dump: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pick(doc: Mapping[str, Any], *names: str) -> dict[str, Any]:
-    return {n: doc[n] for n in names if n in doc}
-
-
-def _people(state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [*state.get("contacts", []), *state.get("unassigned", [])]
-
-
-def _sorted(items: Sequence[Any]) -> list[Any]:
-    return sorted(items, key=canonical_text)
-
-
-def view(rule_id: str, state: Mapping[str, Any], profile: Profile = "segment") -> Any:
-    """The part of a normalized state that rule ``rule_id`` speaks about.
-
-    Profile ``activities`` is checked on the activities only (E-1), so there every view is cut
-    from the activities.
-    """
-    acts = state.get("activities", [])
-    if profile == "activities":
-        per_rule_activity = {
-            "P-1": ("contactId", "externalId"),
-            "P-2": ("contactId", "email"),
-            "P-3": ("contactId", "companyId"),
-            "P-4": ("action", "contactId"),
-            "P-6": ("action", "info", "date", "contactId"),
-            "P-10": ("action", "source"),
-            "E-1": ("action", "info", "date", "contactId", "companyId", "externalId", "email"),
-        }
-        names = per_rule_activity.get(rule_id)
-        return None if names is None else [_pick(a, *names) for a in acts]
-    people = _people(state)
-    views: dict[str, Any] = {
-        "P-1": {
-            "contacts": _sorted([_pick(c, "externalId") for c in people]),
-            "activities": [_pick(a, "action", "externalId") for a in acts],
-        },
-        "P-2": {"contacts": _sorted([_pick(c, "externalId", "email") for c in people])},
-        "P-3": {
-            "companies": _sorted([_pick(c, "externalId") for c in state.get("companies", [])]),
-            "contacts": _sorted([_pick(c, "externalId", "email", "companyId") for c in people]),
-            "unassigned": _sorted(
-                [c.get("_unassigned", {}).get("companyKey") for c in state.get("unassigned", [])]
-            ),
-        },
-        "P-4": {
-            "contacts": _sorted([_pick(c, "externalId", "email") for c in people]),
-            "activities": [_pick(a, "action", "contactId") for a in acts],
-        },
-        "P-5": _sorted(
-            [
-                _pick(c, "externalId", "email", "name", "firstName", "lastName", "title", "custom")
-                for c in people
-            ]
-        ),
-        "P-6": [_pick(a, "action", "info", "date", "contactId", "source") for a in acts],
-        "P-7": {
-            "companies": _sorted(
-                [_pick(c, "externalId", "name", "custom") for c in state.get("companies", [])]
-            ),
-            "metrics": state.get("metrics", []),
-            "assigned": _sorted(
-                [_pick(c, "externalId", "email", "companyId") for c in state.get("contacts", [])]
-            ),
-        },
-        "P-8": {
-            "unassigned": _sorted(
-                [
-                    {**_pick(c, "externalId", "email"), **c.get("_unassigned", {})}
-                    for c in state.get("unassigned", [])
-                ]
-            ),
-            "endusers": _sorted(
-                [_pick(c, "externalId", "email") for c in state.get("contacts", [])]
-            ),
-        },
-        "P-10": {
-            "contacts": _sorted([_pick(c, "externalId", "email", "source") for c in people]),
-            "activities": [_pick(a, "action", "source") for a in acts],
-        },
-        "E-1": dict(state),
-    }
-    return views.get(rule_id)
-
-
 # --- replaying a sequence into the reference fake: rule E-1 --------------------------------------
 
 
@@ -580,6 +450,7 @@ class Oracle:
         times: Sequence[int] | None = None,
         companies: Sequence[str] = (),
         replay: bool = True,
+        actions: Mapping[int, str] | None = None,
     ) -> Expectation:
         """Expected behaviour and state for ``events`` delivered in order.
 
@@ -588,9 +459,17 @@ class Oracle:
         retries, since a conforming destination then legitimately sends an event again.
         ``companies`` are company externalIds that exist before the run (profile activities:
         accounts created by a CRM sync, so activities have somewhere to land). ``replay=False``:
-        the per-event expectations only, no state.
+        the per-event expectations only, no state. ``actions``: the page actions the
+        destination chose, by event index (rule A-2 leaves page naming open, so the state is
+        predicted with the destination's own).
         """
         per_event = [expect_event(e, s, profile) for e, s in zip(events, settings, strict=True)]
+        for index, action in (actions or {}).items():
+            expected = per_event[index]
+            if expected.requests:
+                body = {**expected.requests[0].body, "action": action}
+                first = replace(expected.requests[0], body=body)
+                per_event[index] = replace(expected, requests=(first, *expected.requests[1:]))
         if not replay:
             return Expectation(profile, per_event)
         self.fake.reset()

@@ -1,4 +1,4 @@
-"""The conformance campaign as pytest tests: one test per contract rule.
+"""The conformance campaign as pytest tests: one test per contract rule, one campaign.
 
 In a test module of your own::
 
@@ -6,12 +6,12 @@ In a test module of your own::
 
     test_planhat = conformance_tests(target="py:mydest:handle", profile="segment")
 
-pytest then collects ``test_planhat[S-1]`` … ``test_planhat[E-3]``; each runs a campaign restricted
-to its rule, so ``pytest -n auto`` spreads the rules over cores and ``-k W-4`` picks one. A rule
-no run exercised is skipped with the reason. Hypothesis's example database is shared (by default
-``.hypothesis/conformance`` under pytest's rootdir), so a failure found once is replayed first;
-as in any Hypothesis test, each run explores afresh (the seeded, exactly repeatable run is
-``planhat-conformance run --seed N``).
+pytest then collects ``test_planhat[S-1]`` … ``test_planhat[E-3]``. The first of them to run
+runs one campaign for every rule collected (as ``planhat-conformance run`` does, with the same
+defaults); each test then reports its rule from that campaign, so the pytest form costs what
+the CLI costs. ``-k W-4`` runs the campaign for the selected rules only (and what they depend
+on). A rule no run exercised is skipped with the reason. Hypothesis's example database is
+``$PLANHAT_CONFORMANCE_DATABASE`` unless ``database`` is given, as for the CLI.
 """
 
 from __future__ import annotations
@@ -21,50 +21,58 @@ from pathlib import Path
 
 import pytest
 
-from conformance.oracle import Profile
-from conformance.report import failure_text
-from conformance.runner import EventProfile, run_campaign, select_rules
+from conformance import _defaults
+from conformance._words import DestinationProfile, EventMix
+from conformance.engine import CampaignResult, run_campaign, select_rules
+from conformance.reporting import failure_text
 from conformance.targets import Target
 
-__all__ = ["DEFAULT_DATABASE", "conformance_tests"]
-
-DEFAULT_DATABASE = Path(".hypothesis") / "conformance"  # under pytest's rootdir
-DEFAULT_MAX_EXAMPLES = 100
+__all__ = ["conformance_tests"]
 
 
 def conformance_tests(
     target: str | Target,
-    profile: Profile = "segment",
+    profile: DestinationProfile = _defaults.DEFAULT_PROFILE,
     *,
-    event_profile: EventProfile = "realistic",
-    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    events: EventMix = _defaults.DEFAULT_EVENTS,
+    seed: int = _defaults.DEFAULT_SEED,
+    max_examples: int = _defaults.DEFAULT_MAX_EXAMPLES,
     rules: Iterable[str] | None = None,
-    database: str | Path | None = None,
-    time_budget: float | None = None,
+    database: str | Path | None = _defaults.UNSET_DATABASE,
+    time_budget: float | None = _defaults.DEFAULT_TIME_BUDGET,
 ) -> Callable[..., None]:
     """A pytest test function parametrized by rule id; assign it to a ``test_…`` name.
 
     ``target``: a spec for :func:`~conformance.targets.load_target` or a Target object.
     ``rules``: the rule ids to generate tests for (default: every rule of the profile).
-    ``database``: Hypothesis's example database directory (default
-    ``<rootdir>/.hypothesis/conformance``).
+    The other arguments are :func:`~conformance.run_campaign`'s, with its defaults.
     """
     rule_ids = select_rules(rules, profile)
+    campaigns: dict[tuple[str, ...], CampaignResult] = {}
+
+    def campaign(request: pytest.FixtureRequest) -> CampaignResult:
+        # the rules of this function's tests that this session runs: one campaign for all
+        mine = tuple(
+            item.callspec.params["rule_id"]
+            for item in request.session.items
+            if getattr(item, "function", None) is test_conformance and hasattr(item, "callspec")
+        ) or (request.node.callspec.params["rule_id"],)
+        if mine not in campaigns:
+            campaigns[mine] = run_campaign(
+                target,
+                profile=profile,
+                events=events,
+                seed=seed,
+                max_examples=max_examples,
+                rules=mine,
+                time_budget=time_budget,
+                database=database,
+            )
+        return campaigns[mine]
 
     @pytest.mark.parametrize("rule_id", rule_ids)
     def test_conformance(rule_id: str, request: pytest.FixtureRequest) -> None:
-        directory = (
-            Path(database) if database is not None else request.config.rootpath / DEFAULT_DATABASE
-        )
-        result = run_campaign(
-            target,
-            profile=profile,
-            event_profile=event_profile,
-            max_examples=max_examples,
-            rules=[rule_id],
-            time_budget=time_budget,
-            database=directory,
-        )
+        result = campaign(request)
         outcome = result.rules[rule_id]
         if outcome.failure is not None:
             pytest.fail(failure_text(result, outcome.failure, None), pytrace=False)

@@ -28,20 +28,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
-from unittest import mock
 
-from conformance import runner
-from conformance.checks import Run, Verdict
+from conformance._words import EVENT_MIXES, DestinationProfile, EventMix
 from conformance.cli import positive_int
+from conformance.contract import FAMILIES, RULES
+from conformance.engine import EngineEvent, ExampleJudged, run_campaign
 from conformance.mutants import MUTANTS, Mutant, mutant
-from conformance.oracle import Profile
-from conformance.report import write_text
-from conformance.rules import FAMILIES, RULES
-from conformance.runner import EventProfile, run_campaign
+from conformance.reporting import write_text
 from conformance.targets import Target
 
 __all__ = [
@@ -64,7 +60,7 @@ __all__ = [
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REFERENCE_EXAMPLES = 200  # explored sequences per reference run (`run` explores 300)
-EVENT_PROFILES: tuple[EventProfile, ...] = ("realistic", "hostile")
+EVENT_PROFILES: tuple[EventMix, ...] = EVENT_MIXES
 MutantStatus = Literal["killed", "missed by its rule", "survived", "did not run"]
 
 
@@ -73,7 +69,7 @@ class Reference:
     """A bundled destination that must pass every rule of its profile."""
 
     name: str  # module (or .mjs file) in conformance/reference/
-    profile: Profile
+    profile: DestinationProfile
     description: str
 
     @property
@@ -99,7 +95,7 @@ class Job:
 
     kind: Literal["reference", "mutant"]
     name: str
-    event_profile: EventProfile
+    event_profile: EventMix
     max_examples: int
     seed: int = 0
 
@@ -131,38 +127,20 @@ class JobResult:
 
 
 class _ExplorationWatch:
-    """Numbers the explored examples and notes when each rule first failed.
-
-    The runner judges every explored example with ``runner.run_checks`` once its delivery
-    scenarios are done (its progress sink then hears the stage ``scenarios``); counting those
-    calls counts examples. Shrinking an earlier failure counts too, so a rule that first fails
-    in a later round shows the examples judged until then.
-    """
+    """A subscriber to the engine: numbers the explored examples and notes when each rule
+    first failed (shrinking an earlier failure counts too, so a rule that first fails in a
+    later round shows the examples judged until then)."""
 
     def __init__(self) -> None:
-        self.exploring = False
         self.examples = 0
         self.first: dict[str, int] = {}
 
-    def progress(self, stage: str, done: int, total: int | None) -> None:
-        if stage == "scenarios":
-            self.exploring = True
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        original = runner.run_checks  # type: ignore[attr-defined]  # imported there, not exported
-
-        def counted(run: Run, rule_ids: Any = None) -> dict[str, Verdict]:
-            verdicts = original(run, rule_ids)
-            if self.exploring:
-                self.examples += 1
-                for rule_id, verdict in verdicts.items():
-                    if verdict.failed:
-                        self.first.setdefault(rule_id, self.examples)
-            return verdicts
-
-        with mock.patch.object(runner, "run_checks", counted):
-            yield
+    def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, ExampleJudged) and event.exploring:
+            self.examples += 1
+            for rule_id, verdict in event.verdicts.items():
+                if verdict.failed:
+                    self.first.setdefault(rule_id, self.examples)
 
 
 def _cpu_seconds() -> float:
@@ -185,17 +163,17 @@ def run_job(job: Job) -> JobResult:
             chosen = mutant(job.name)
             target, profile = chosen.target(), chosen.profile
             rules, budget = chosen.checked_rules(), chosen.time_budget
-        with watch.installed():
-            result = run_campaign(
-                target,
-                profile=profile,
-                event_profile=job.event_profile,
-                seed=job.seed,
-                max_examples=job.max_examples,
-                rules=rules,
-                time_budget=budget,
-                progress=watch.progress,
-            )
+        result = run_campaign(
+            target,
+            profile=profile,
+            events=job.event_profile,
+            seed=job.seed,
+            max_examples=job.max_examples,
+            rules=rules,
+            time_budget=budget,
+            subscribers=[watch],
+            database=None,
+        )
     except Exception as exc:  # a target that does not start, a crash in the kit: reported
         return JobResult(
             job,
@@ -422,7 +400,7 @@ class SelftestReport:
                 named[rule_id] = named.get(rule_id, 0) + 1
         lines = []
         for family, words in FAMILIES.items():
-            ids = [r for r in RULES if RULES[r].family == family]
+            ids = [r.id for r in RULES if r.family == family]
             shown = ", ".join(f"{r} ×{named[r]}" if r in named else f"{r} —" for r in ids)
             lines.append(f"- **{family}** ({words}): {shown}")
         return "\n".join(lines)

@@ -22,6 +22,7 @@ import queue
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 from urllib.parse import urlsplit
 
-from conformance.outcomes import OUTCOMES, Delivery, Outcome
+from conformance._outcomes import OUTCOMES, Delivery, Outcome
 from fake_planhat import FakePlanhat
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "HttpTarget",
     "PythonTarget",
     "Target",
+    "TargetBroken",
+    "as_javascript_sees_it",
     "load_target",
     "open_environment",
 ]
@@ -68,7 +71,21 @@ SPEC_FORMS = (
 )
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 STDERR_TAIL_LINES = 20
+# A command that died this many times in a row without ever answering an event is broken, not
+# a destination with a bug: the campaign stops with one error instead of hundreds of failures.
+DEAD_STARTS = 3
+CONNECT_TIMEOUT = 2.0  # seconds an HTTP target has to accept a connection at start
 Handle = Callable[[dict[str, Any], dict[str, Any]], object]
+RETURN_PROTOCOL = (
+    "a py: handler reports its outcome by returning None (or one of the words 'ok', 'retry', "
+    "'discard', 'unsupported') or by raising RetryError, ValidationError, InvalidEventPayload or "
+    "EventNotSupported"
+)
+
+
+class TargetBroken(RuntimeError):
+    """The target cannot deliver anything (it dies before answering, nothing listens): no
+    verdict about the destination's behaviour would mean anything."""
 
 
 # --- the environment -----------------------------------------------------------------------
@@ -209,10 +226,10 @@ class PythonTarget:
             # copies: a destination that edits its arguments must not change the runner's event
             result = self.handle(copy.deepcopy(event), dict(settings))
             if inspect.isawaitable(result):
-                asyncio.run(_awaited(result))
+                result = asyncio.run(_awaited(result))
         except Exception as exc:
             return Delivery.of_exception(exc)  # rule O-4: unknown classes give "error"
-        return Delivery("ok")
+        return delivery_of_return(result)
 
     def stop(self) -> None:
         if self._stack is not None:
@@ -222,6 +239,20 @@ class PythonTarget:
 
 async def _awaited(result: Awaitable[object]) -> object:
     return await result
+
+
+def delivery_of_return(result: object) -> Delivery:
+    """A py: handler's return value as a delivery: None is ``ok``, an outcome word is that
+    outcome; anything else is an error that explains the protocol."""
+    if result is None:
+        return Delivery("ok")
+    if isinstance(result, Delivery):
+        return result
+    if isinstance(result, str) and result in OUTCOMES and result != "error":
+        return Delivery(cast(Outcome, result))
+    shown = repr(result)
+    shown = shown if len(shown) <= 80 else shown[:80] + "…"
+    return Delivery("error", f"the handler returned {shown}: {RETURN_PROTOCOL}")
 
 
 def _load_callable(where: str, attribute: str, spec: str) -> Handle:
@@ -352,6 +383,8 @@ class CommandTarget:
         self._env: Environment | None = None
         self._child: _Child | None = None
         self._ids = itertools.count(1)
+        self._answered_once = False  # any event ever answered by any run of the command
+        self._dead_starts = 0  # runs in a row that died without answering
 
     def start(self, env: Environment) -> None:
         self.stop()
@@ -386,9 +419,19 @@ class CommandTarget:
         # ASCII JSON: one line whatever the event holds (lone surrogates, U+2028 …)
         child.outbox.put(json.dumps(line, ensure_ascii=True).encode("ascii") + b"\n")
         delivery, healthy = self._await_answer(child, request_id, event)
-        if not healthy:
+        if healthy:
+            self._answered_once, self._dead_starts = True, 0
+        else:
             child.close(0)
             self._child = None  # restarted on the next event
+            if not self._answered_once and child.popen.poll() is not None:
+                self._dead_starts += 1
+                if self._dead_starts >= DEAD_STARTS:
+                    raise TargetBroken(
+                        f"{self.name} exited {DEAD_STARTS} times without answering any event "
+                        f"(last exit code {child.popen.returncode}).\nstderr tail:\n"
+                        f"{child.stderr_tail()}"
+                    )
         return delivery
 
     def _await_answer(
@@ -429,13 +472,14 @@ class CommandTarget:
         self, text: str, request_id: str, what: str, child: _Child
     ) -> tuple[Delivery, bool]:
         def protocol_error(problem: str) -> tuple[Delivery, bool]:
-            shown = text if len(text) <= 300 else text[:300] + "…"
+            shown = text if len(text) <= 120 else text[:120] + "…"
+            # the advice comes before the echoed line, so a report that clips keeps it
             return Delivery(
                 "error",
-                f"{self.name}: protocol error answering the {what}: {problem}. The line was: "
-                f"{shown!r}. Answer each input line with one JSON object "
-                '{"id": …, "outcome": "ok"|"retry"|"discard"|"unsupported", "message": …} on '
-                f"stdout, and write logs to stderr.\nstderr tail:\n{child.stderr_tail()}",
+                f"{self.name}: protocol error answering the {what}: {problem}. Answer each "
+                'input line with one JSON object {"id": …, "outcome": "ok"|"retry"|"discard"|'
+                '"unsupported", "message": …} on stdout, and write logs to stderr. The line '
+                f"was: {shown!r}\nstderr tail:\n{child.stderr_tail()}",
             ), False
 
         try:
@@ -495,16 +539,62 @@ class FunctionTarget(CommandTarget):
 
     def start(self, env: Environment) -> None:
         env.loopback_settings({})
+        self._check_loads()
         hosts = json.dumps(env.base_urls, separators=(",", ":"))
         limit_ms = str(max(1, round(self.limit * 1000)))
         self.argv = [self.node, str(HARNESS), str(self.path), "--hosts", hosts]
         self.argv += ["--limit-ms", limit_ms]
         super().start(env)
 
+    def _check_loads(self) -> None:
+        """Fail fast: the harness loads the file and exits, so a Function that does not parse
+        is one clear error, not a campaign of failures."""
+        try:
+            checked = subprocess.run(
+                [self.node, str(HARNESS), str(self.path), "--check"],
+                capture_output=True,
+                text=True,
+                timeout=max(DEFAULT_TIMEOUT, 2 * self.limit),
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TargetBroken(f"{self.name}: the Function could not be loaded: {exc}") from exc
+        if checked.returncode != 0:
+            said = checked.stderr.strip() or f"exit code {checked.returncode}"
+            raise TargetBroken(f"{self.name}: {said}")
+
+    def as_received(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event as a Function sees it: Segment's runtime parses it with JavaScript's JSON,
+        so every number is a double (integers above 2**53 round, ``1.0`` is ``1``)."""
+        converted: dict[str, Any] = as_javascript_sees_it(event)
+        return converted
+
     def settings_for(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """The Segment settings unchanged: the harness, not the function, knows the ports."""
         self._environment()
         return {k: v for k, v in settings.items() if k not in ("baseUrl", "analyticsBaseUrl")}
+
+
+def as_javascript_sees_it(value: Any) -> Any:
+    """``value`` after ``JSON.parse`` then ``JSON.stringify`` in JavaScript, read back by
+    Python: numbers become doubles; integral ones below 1e21 print as integers."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None  # JSON.parse gives Infinity, which JSON.stringify writes as null
+        if number != number or number in (float("inf"), float("-inf")):
+            return None
+        if number.is_integer() and abs(number) < 1e21:
+            return int(number)
+        return number
+    if isinstance(value, dict):
+        return {k: as_javascript_sees_it(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_javascript_sees_it(v) for v in value]
+    return value
 
 
 # --- an HTTP endpoint, fed like Segment's webhook -----------------------------------------------
@@ -533,6 +623,12 @@ class HttpTarget:
 
     def start(self, env: Environment) -> None:
         env.loopback_settings({})
+        parts = urlsplit(self.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:  # fail fast: nothing listening is one clear error, not a campaign of failures
+            socket.create_connection((parts.hostname or "", port), CONNECT_TIMEOUT).close()
+        except OSError as exc:
+            raise TargetBroken(f"nothing accepts connections at {self.url}: {exc}") from exc
         self._env = env
 
     def deliver(self, event: dict[str, Any], settings: dict[str, Any]) -> Delivery:

@@ -287,6 +287,7 @@ def _journal(response: Response) -> Response:
         companies=list(outcome.companies) if outcome else list(notes.get("companies", [])),
         near_miss=list(notes.get("near_miss", [])),
         fault=notes.get("fault"),
+        fault_spec=spec.to_json() if (spec := notes.get("fault_spec")) is not None else None,
         duration_ms=(time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
     )
     journal.record(entry)

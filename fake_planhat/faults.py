@@ -1,5 +1,5 @@
-"""Seeded fault rules: answer an error status, add latency, or cut the connection, by path,
-method and call number.
+"""Seeded fault rules: answer any status (2xx included), add latency, or cut the connection, by
+path, method and call number.
 
 A rule fires on the matching calls it names (``on_calls``), on a seeded coin toss per matching
 call (``probability`` under ``seed``), or on every matching call; ``times`` caps how often. The
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal, cast
@@ -26,6 +26,72 @@ CUT_ENVIRON_KEY = "fake_planhat.cut_connection"
 
 MAX_LATENCY = 300.0  # seconds; a longer sleep would only tie up a server thread
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Any status but a redirect (which needs a Location to mean anything): 2xx too, so a test (or the conformance kit) can check
+# that a destination takes every 2xx as success (rule O-1) without the route running.
+MIN_STATUS, MAX_STATUS = 200, 599
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """What a fault does, independent of where and how often it fires: the one fault
+    specification the fake's rules, the control plane and the conformance kit share.
+
+    ``on_calls`` None: every matching call; ``(1,)``: the first only.
+    """
+
+    status: int | None = None
+    retry_after: int | None = None
+    latency: float = 0.0
+    cut: Cut | None = None
+    on_calls: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_rule_args("*", None, self.status, self.retry_after, self.latency, self.cut,
+                         None, 0, None)  # fmt: skip
+        _call_numbers(self.on_calls)
+
+    @property
+    def replaces_answer(self) -> bool:
+        """Whether Planhat's own answer is replaced (a status or a cut), not merely slowed."""
+        return self.status is not None or self.cut is not None
+
+    def describe(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(f"status {self.status}")
+            if self.retry_after is not None:
+                parts.append(f"Retry-After {self.retry_after}")
+        if self.cut == "before":
+            parts.append("connection cut before the request took effect")
+        if self.cut == "after":
+            parts.append("connection cut after the request took effect (lost response)")
+        if self.latency:
+            parts.append(f"answer delayed {self.latency:g} s")
+        when = "every request" if self.on_calls is None else f"request(s) {list(self.on_calls)}"
+        return f"{', '.join(parts)} on {when}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "retryAfter": self.retry_after,
+            "latency": self.latency,
+            "cut": self.cut,
+            "onCalls": list(self.on_calls) if self.on_calls is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FaultSpec:
+        """The spec of :meth:`to_json`; ValueError names a bad field."""
+        calls = data.get("onCalls")
+        if calls is not None and not isinstance(calls, list):
+            raise ValueError(f"onCalls must be a list of call numbers, got {calls!r}")
+        return cls(
+            status=data.get("status"),
+            retry_after=data.get("retryAfter"),
+            latency=float(data.get("latency") or 0.0),
+            cut=data.get("cut"),
+            on_calls=tuple(calls) if calls is not None else None,
+        )
 
 
 @dataclass
@@ -49,6 +115,12 @@ class FaultRule:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    @property
+    def spec(self) -> FaultSpec:
+        """What the rule does, as the shared :class:`FaultSpec`."""
+        calls = tuple(sorted(self.on_calls)) if self.on_calls is not None else None
+        return FaultSpec(self.status, self.retry_after, self.latency, self.cut, calls)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method.upper()) and fnmatchcase(
@@ -121,8 +193,13 @@ def _check_rule_args(
         raise ValueError("path must be a non-empty fnmatch pattern such as '/dock/segment' or '*'")
     if method is not None and (not isinstance(method, str) or not method.isalpha()):
         raise ValueError(f"method must be an HTTP method such as 'POST' or null, got {method!r}")
-    if status is not None and (not _is_int(status) or not 400 <= status <= 599):
-        raise ValueError(f"status must be a whole number from 400 to 599, got {status!r}")
+    if status is not None and (
+        not _is_int(status) or not MIN_STATUS <= status <= MAX_STATUS or 300 <= status < 400
+    ):
+        raise ValueError(
+            f"status must be a whole number from {MIN_STATUS} to 299 or 400 to {MAX_STATUS}, "
+            f"got {status!r}"
+        )
     if retry_after is not None:
         if not _is_int(retry_after) or retry_after < 0:
             raise ValueError(
@@ -206,6 +283,18 @@ class Faults:
             self._next_number += 1
             self._rules.append(rule)
             return rule
+
+    def add_spec(self, spec: FaultSpec, path: str = "*", method: str | None = None) -> FaultRule:
+        """Add a rule doing what ``spec`` says on the matching calls."""
+        return self.add(
+            path,
+            method,
+            status=spec.status,
+            retry_after=spec.retry_after,
+            latency=spec.latency,
+            cut=spec.cut,
+            on_calls=spec.on_calls,
+        )
 
     def clear(self) -> None:
         """Remove every rule; numbering starts again at 1."""

@@ -57,6 +57,14 @@ class Entry:
     near_miss: list[str] = field(default_factory=list)
     fault: str | None = None
     duration_ms: float = 0.0
+    # the fault that fired, structured: status, retryAfter, latency, cut ("before"/"after")
+    fault_spec: dict[str, Any] | None = None
+
+    @property
+    def cut(self) -> str | None:
+        """How the connection was cut: ``"before"`` or ``"after"`` the route ran, else None."""
+        cut = (self.fault_spec or {}).get("cut")
+        return cut if isinstance(cut, str) else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +88,7 @@ class Entry:
             "nearMiss": list(self.near_miss),
             "fault": self.fault,
             "durationMs": round(self.duration_ms, 3),
+            "faultSpec": self.fault_spec,
         }
 
 

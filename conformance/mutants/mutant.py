@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.oracle import Profile
-from conformance.rules import RULES
-from conformance.runner import PROFILE_RULES, EventProfile
+from conformance._words import DestinationProfile, EventMix
+from conformance.contract import RULES
 from conformance.targets import CommandTarget, PythonTarget, Target
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "NODE_DIR", "Event", "Handle", "Mutant", "transformed"]
@@ -42,8 +41,8 @@ class Mutant:
     family: str
     handle: Handle | None = None
     script: str | None = None
-    profile: Profile = "segment"
-    event_profile: EventProfile = "realistic"
+    profile: DestinationProfile = "segment"
+    event_profile: EventMix = "realistic"
     max_examples: int = DEFAULT_MAX_EXAMPLES
     rules: tuple[str, ...] | None = None
     time_budget: float | None = None
@@ -64,12 +63,12 @@ class Mutant:
         one changed message ripples through most P rules, and every further failure the
         exploration finds costs a shrink."""
         if self.rules is not None:
-            return [r for r in RULES if r in self.rules]
+            return [r.id for r in RULES if r.id in self.rules]
         families = {"E"} if self.family == "P" else {self.family, "E"}
         return [
-            r
-            for r in PROFILE_RULES[self.profile]
-            if RULES[r].family in families or r in self.catches
+            r.id
+            for r in RULES.for_profile(self.profile)
+            if r.family in families or r.id in self.catches
         ]
 
     def target(self) -> Target:

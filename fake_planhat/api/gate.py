@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -202,9 +203,14 @@ def _apply_fault(planhat: FakePlanhat) -> Response | None:
     rule = planhat.faults.decide(request.method, request.path)
     if rule is None:
         return None
-    note(fault=rule.describe())
+    note(fault=rule.describe(), fault_spec=rule.spec)
     if rule.latency:
         time.sleep(rule.latency)  # real time: the caller's timeout is what is being tested
+    if rule.status is not None and rule.status < 300:
+        # a 2xx the route never produced: the message is not applied (rule O-1 tests)
+        empty = rule.status in (204, 205)
+        body = b"" if empty else json.dumps({"injected": rule.describe()}).encode()
+        return Response(body, status=rule.status, mimetype=None if empty else "application/json")
     if rule.status is not None:
         raise errors.injected_fault(rule.status, rule.describe(), rule.retry_after)
     if rule.cut == "before":

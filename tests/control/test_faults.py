@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fake_planhat import FakePlanhat
-from fake_planhat.faults import Faults
+from fake_planhat.faults import Faults, FaultSpec
 
 from . import basic, call_wsgi, identify, plain_error, post_segment
 
@@ -165,6 +165,8 @@ def test_cut_after_applies_the_write_and_flags_the_connection(fake: FakePlanhat)
     entry = fake.journal.last()
     assert entry is not None
     assert entry.fault == "cut after (rule #1)"
+    assert entry.cut == "after"  # structured: a client never searches the text
+    assert entry.to_json()["faultSpec"] == FaultSpec(cut="after").to_json()
     assert entry.outcome is not None
     assert entry.outcome["status"] == "applied"
 
@@ -184,6 +186,34 @@ def test_cut_before_does_not_apply_the_write(fake: FakePlanhat) -> None:
     entry = fake.journal.last()
     assert entry is not None
     assert (entry.status, entry.fault) == (502, "cut before (rule #1)")
+    assert entry.cut == "before"
+
+
+@pytest.mark.parametrize("status", [200, 201, 202, 204, 206])
+def test_O1_a_fault_answers_any_2xx_without_applying_the_message(
+    fake: FakePlanhat, status: int
+) -> None:
+    fake.faults.add_spec(FaultSpec(status=status), "/dock/segment")
+    status_seen, cut = call_wsgi(
+        fake,
+        "POST",
+        "/dock/segment",
+        json=identify("u1", "a@example.com"),
+        headers={"Authorization": basic(fake.tenant_token)},
+    )
+    assert (status_seen, cut) == (status, None)
+    assert fake.unassigned() == [] and fake.endusers() == []
+    entry = fake.journal.last()
+    assert entry is not None and entry.fault_spec is not None
+    assert (entry.fault_spec["status"], entry.cut) == (status, None)
+
+
+def test_a_fault_spec_round_trips_and_is_shared_by_rules() -> None:
+    spec = FaultSpec(status=429, retry_after=1, latency=0.5, on_calls=(1, 3))
+    assert FaultSpec.from_json(spec.to_json()) == spec
+    assert Faults().add_spec(spec, "/dock/segment").spec == spec
+    with pytest.raises(ValueError, match="status must be"):
+        FaultSpec(status=302)
 
 
 def test_requests_without_a_fault_are_not_flagged(fake: FakePlanhat) -> None:
@@ -232,7 +262,7 @@ def test_reset_removes_the_rules(fake: FakePlanhat, client: FlaskClient) -> None
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"status": 302}, "status must be a whole number from 400 to 599"),
+        ({"status": 302}, "status must be a whole number from 200 to 299 or 400 to 599"),
         ({"status": True}, "status must be"),
         ({"status": 429, "cut": "during"}, "cut must be 'before', 'after' or null"),
         ({"status": 500, "cut": "before"}, "not both"),
@@ -259,7 +289,7 @@ def test_bad_rules_are_refused_with_a_clear_message(kwargs: dict[str, Any], word
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ({"status": 700}, "status must be a whole number from 400 to 599"),
+        ({"status": 700}, "status must be a whole number from 200 to 299 or 400 to 599"),
         ({"retry_after": 3, "status": 429}, "keys are camelCase: retryAfter"),
         ({"status": 500, "onCalls": "2"}, "onCalls must be a list"),
         ({"status": 500, "retryAfter": 2}, "retryAfter goes with status 429 or 503"),

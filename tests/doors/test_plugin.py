@@ -113,7 +113,7 @@ import pytest
 def test_unknown_argument(planhat):
     pass
 
-@pytest.mark.planhat(faults=[{"path": "/dock/segment", "status": 200}])
+@pytest.mark.planhat(faults=[{"path": "/dock/segment", "status": 302}])
 def test_bad_fault(planhat_live):
     pass
 
@@ -127,7 +127,7 @@ def test_positional(planhat):
     result.stdout.fnmatch_lines(
         [
             "*unknown argument(s) colour; it takes seed, faults, unassigned, frozen_at*",
-            "*fault 1 {'path': '/dock/segment', 'status': 200}: status must be*400 to 599*",
+            "*fault 1 {'path': '/dock/segment', 'status': 302}: status must be*400 to 599*",
             "*takes keyword arguments only*",
         ]
     )

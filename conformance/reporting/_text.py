@@ -1,4 +1,4 @@
-"""Reports of a campaign: console text, JUnit XML, JSON, a replay file, and a progress display.
+"""Reports of a campaign: console text, JUnit XML, JSON and a replay file.
 
 Everything but the last line of the console report (run time) and the JSON's ``timings`` field is
 a function of the result alone, so two runs with the same seed give byte-identical reports.
@@ -9,20 +9,19 @@ from __future__ import annotations
 import difflib
 import json
 import shlex
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from conformance.checks import FaultPlan
-from conformance.oracle import Profile, pretty
-from conformance.runner import CampaignResult, Failure, RuleResult
+from conformance._json import pretty
+from conformance._words import DestinationProfile
+from conformance.engine import CampaignResult, Failure, RuleResult
+from fake_planhat.faults import FaultSpec
 
 __all__ = [
     "REPLAY_KIND",
-    "ConsoleProgress",
     "console_report",
     "json_report",
     "junit_xml",
@@ -85,7 +84,7 @@ def replay_command(result: CampaignResult, rule_id: str, replay_file: str | None
     if not result.replayed:
         commands.append(
             f"planhat-conformance run --target {target} --profile {result.profile} "
-            f"--events {result.event_profile} --seed {result.seed} "
+            f"--events {result.events} --seed {result.seed} "
             f"--max-examples {result.max_examples} --rules {rule_id}"
         )
     return commands
@@ -101,7 +100,7 @@ def _settings_text(failure: Failure) -> str:
     )
 
 
-def _faults_text(faults: Mapping[int, FaultPlan]) -> str:
+def _faults_text(faults: Mapping[int, FaultSpec]) -> str:
     return "; ".join(f"event #{i}: {plan.describe()}" for i, plan in sorted(faults.items()))
 
 
@@ -112,8 +111,13 @@ def failure_text(result: CampaignResult, failure: Failure, replay_file: str | No
     case = failure.case
     count = len(case.events)
     where = f" (event #{verdict.event})" if verdict.event is not None else ""
+    if verdict.caused_by:
+        role = f"  Consequence of {', '.join(verdict.caused_by)}, which failed on the same run."
+    else:
+        role = "  Root cause: no rule it depends on failed on this run."
     parts = [
         f"FAIL {rule.id} {rule.title}",
+        role,
         "  Rule:",
         _wrap(rule.text),
         f"  What went wrong{where}:",
@@ -150,16 +154,24 @@ def _rule_line(result: RuleResult) -> str:
     runs = result.passed + result.failed
     label = LABELS[result.status]
     detail = f"checked in {runs} run{'s' if runs != 1 else ''}" if runs else "no run exercised it"
+    if result.failure is not None and result.failure.verdict.caused_by:
+        detail += f"; consequence of {', '.join(result.failure.verdict.caused_by)}"
+    elif result.failure is not None:
+        detail += "; root cause"
     return f"{label:<14}{result.rule.id:<6}{result.rule.title} ({detail})"
 
 
 def summary_line(result: CampaignResult) -> str:
     counts = result.counts()
     total = len(result.rules)
-    return (
+    line = (
         f"{total} rule{'s' if total != 1 else ''} checked: {counts['passed']} passed, "
         f"{counts['failed']} failed, {counts['not exercised']} not exercised"
     )
+    roots = [f.rule_id for f in result.root_causes()]
+    if roots:
+        line += f"; root cause{'s' if len(roots) != 1 else ''}: {', '.join(roots)}"
+    return line
 
 
 def console_report(result: CampaignResult, *, replay_file: str | None = None) -> str:
@@ -173,10 +185,17 @@ def console_report(result: CampaignResult, *, replay_file: str | None = None) ->
     else:
         header = (
             f"planhat-conformance: target {result.target}, profile {result.profile}, events "
-            f"{result.event_profile}, seed {result.seed}, max examples {result.max_examples}"
+            f"{result.events}, seed {result.seed}, max examples {result.max_examples}"
         )
         done = f"{len(result.scenarios)} delivery scenarios, {result.examples} explored sequences"
     lines = [header, done, ""]
+    roots = result.root_causes()
+    if roots:  # what to fix first: the other failures follow from these
+        lines.append(
+            f"Root cause{'s' if len(roots) != 1 else ''} (fix first): "
+            + ", ".join(f"{f.rule_id} {result.rules[f.rule_id].rule.title}" for f in roots)
+        )
+        lines.append("")
     lines += [_rule_line(r) for r in result.rules.values()]
     for failure in result.failures():
         lines += ["", failure_text(result, failure, replay_file)]
@@ -199,13 +218,18 @@ def json_report(result: CampaignResult) -> dict[str, Any]:
         "kind": "planhat-conformance-report",
         "target": result.target,
         "profile": result.profile,
-        "events": result.event_profile,
+        "events": result.events,
         "seed": result.seed,
         "maxExamples": result.max_examples,
         "examples": result.examples,
         "scenarios": list(result.scenarios),
         "budgetExhausted": result.budget_exhausted,
-        "summary": {**result.counts(), "rules": len(result.rules), "ok": result.ok},
+        "summary": {
+            **result.counts(),
+            "rules": len(result.rules),
+            "ok": result.ok,
+            "rootCauses": [f.rule_id for f in result.root_causes()],
+        },
         "rules": [
             {
                 "id": r.rule.id,
@@ -215,6 +239,7 @@ def json_report(result: CampaignResult) -> dict[str, Any]:
                 "passed": r.passed,
                 "failed": r.failed,
                 "notApplicable": r.not_applicable,
+                "rootCause": r.failure.root_cause if r.failure is not None else None,
                 "failure": r.failure.to_json() if r.failure is not None else None,
             }
             for r in result.rules.values()
@@ -240,7 +265,7 @@ def junit_xml(result: CampaignResult, *, replay_file: str | None = None) -> str:
     for name, value in (
         ("target", result.target),
         ("profile", result.profile),
-        ("events", result.event_profile),
+        ("events", result.events),
         ("seed", str(result.seed)),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
@@ -276,7 +301,7 @@ def replay_document(result: CampaignResult) -> dict[str, Any]:
     }
 
 
-def read_replay(path: str | Path) -> tuple[Profile, int, list[Failure]]:
+def read_replay(path: str | Path) -> tuple[DestinationProfile, int, list[Failure]]:
     """A replay file's profile, seed and failures; ValueError says what is wrong with it."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -301,46 +326,3 @@ def read_replay(path: str | Path) -> tuple[Profile, int, list[Failure]]:
 
 def write_text(path: str | Path, text: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
-
-
-class ConsoleProgress:
-    """Progress on a stream (stderr): a bar redrawn in place on a terminal, plain lines else."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: IO[str] | None = None, *, tty: bool | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
-        self._stage: str | None = None
-        self._quarter = -1
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if stage == "done":
-            if self.tty:
-                self.stream.write("\r" + " " * (self.WIDTH + 60) + "\r")
-                self.stream.flush()
-            return
-        if self.tty:
-            self._bar(stage, done, total)
-        else:
-            self._line(stage, done, total)
-
-    def _bar(self, stage: str, done: int, total: int | None) -> None:
-        if total:
-            filled = min(self.WIDTH, self.WIDTH * done // total)
-            bar = "#" * filled + "." * (self.WIDTH - filled)
-            text = f"[{bar}] {done}/{total} {stage}"
-        else:
-            text = f"{done} {stage}"
-        self.stream.write("\r" + text[: self.WIDTH + 58].ljust(self.WIDTH + 58))
-        self.stream.flush()
-
-    def _line(self, stage: str, done: int, total: int | None) -> None:
-        quarter = 4 * done // total if total else 0
-        if stage != self._stage:
-            self._stage, self._quarter = stage, quarter
-            self.stream.write(f"{stage} …\n")
-        elif quarter > self._quarter and stage.startswith("exploring"):
-            self._quarter = quarter
-            self.stream.write(f"{stage}: {done}/{total}\n")
-        self.stream.flush()

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Literal
 
-from conformance.oracle import pretty
-from conformance.report import LABELS, replay_command, summary_line
-from conformance.rules import FAMILIES, Rule
-from conformance.runner import CampaignResult, Failure, RuleResult, RuleStatus
+from conformance._json import pretty
+from conformance.contract import FAMILIES, Rule
+from conformance.engine import CampaignResult, Failure, RuleResult, RuleStatus
+from conformance.reporting._text import LABELS, replay_command, summary_line
 
 __all__ = ["DiffRow", "diff_rows", "html_report"]
 
@@ -268,8 +268,14 @@ def _failure_block(result: CampaignResult, failure: Failure, replay_file: str | 
         f'<pre class="command">{_e(c)}</pre>'
         for c in replay_command(result, failure.rule_id, replay_file)
     )
+    role = (
+        f"Consequence of {', '.join(verdict.caused_by)}, which failed on the same run."
+        if verdict.caused_by
+        else "Root cause: no rule it depends on failed on this run."
+    )
     return (
         '<div class="failure">'
+        f'<p class="role">{_e(role)}</p>'
         f"<h5>What went wrong{where}</h5>"
         f'<div class="explanation">{_prose(verdict.explanation)}</div>\n'
         f"{_comparison(failure)}\n{_events(failure)}\n"
@@ -365,7 +371,7 @@ def _run_facts(result: CampaignResult) -> str:
         ]
     else:
         facts += [
-            ("Events", result.event_profile),
+            ("Events", result.events),
             ("Seed", str(result.seed)),
             ("Max examples", str(result.max_examples)),
             ("Delivery scenarios", str(len(result.scenarios))),

@@ -19,32 +19,24 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO
 
-from conformance.html_report import html_report
-from conformance.report import (
-    ConsoleProgress,
-    console_report,
-    json_report,
-    junit_xml,
-    read_replay,
-    replay_document,
-    write_text,
-)
-from conformance.rules import FAMILIES, RULES
-from conformance.runner import (
-    DEFAULT_MAX_EXAMPLES,
+from conformance import _defaults
+from conformance.contract import FAMILIES, RULES
+from conformance.engine import (
     CampaignResult,
     Failure,
+    Subscriber,
     TargetStartError,
+    open_database,
     replay_cases,
     run_campaign,
     select_rules,
 )
+from conformance.reporting import ConsoleProgress, ConsoleReporter, read_replay, reporters
 from conformance.targets import SPEC_FORMS, load_target
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_TIME_BUDGET = 300.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"targets (--target):\n{targets}\n\nexit status: 0 all selected rules passed, "
         "1 a rule failed, 2 usage or setup error",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -69,25 +62,41 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--events",
         choices=("realistic", "hostile"),
-        default="realistic",
-        help="event generator profile (default: realistic)",
+        default=_defaults.DEFAULT_EVENTS,
+        help=f"the event mix the exploration draws (default: {_defaults.DEFAULT_EVENTS})",
     )
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=_defaults.DEFAULT_SEED,
+        help=f"random seed (default: {_defaults.DEFAULT_SEED})",
+    )
     run.add_argument(
         "--max-examples",
         type=positive_int,
-        default=DEFAULT_MAX_EXAMPLES,
-        help=f"random event sequences per exploration (default: {DEFAULT_MAX_EXAMPLES})",
+        default=_defaults.DEFAULT_MAX_EXAMPLES,
+        help="random event sequences per exploration "
+        f"(default: {_defaults.DEFAULT_MAX_EXAMPLES})",
     )
     run.add_argument(
-        "--rules", help="comma-separated rule ids to check, e.g. W-1,P-5 (default: all)"
+        "--rules",
+        help="comma-separated rule ids to report, e.g. W-1,p-5 (default: all); the rules they "
+        "depend on are judged too, so a verdict never depends on the selection",
     )
     run.add_argument(
         "--time-budget",
         type=_positive_float,
-        default=DEFAULT_TIME_BUDGET,
+        default=_defaults.DEFAULT_TIME_BUDGET,
         metavar="SECONDS",
-        help=f"stop exploring after this long (default: {DEFAULT_TIME_BUDGET:g})",
+        help=f"stop exploring after this long (default: {_defaults.DEFAULT_TIME_BUDGET:g})",
+    )
+    run.add_argument(
+        "--database",
+        metavar="SPEC",
+        default=_defaults.default_database(),
+        help="Hypothesis's example database, so failures found once replay first: a "
+        "directory, redis://HOST:PORT/DB or github:OWNER/REPO[/ARTIFACT] (default: "
+        f"${_defaults.DATABASE_ENV}, else none: runs repeat exactly per seed)",
     )
     _output_arguments(run)
     run.add_argument(
@@ -125,7 +134,7 @@ def _target_arguments(
 
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
-    parser.add_argument("--json", metavar="FILE", help="write a JSON report")
+    parser.add_argument("--json", metavar="FILE", help="write a JSON report (- for stdout)")
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
@@ -147,7 +156,7 @@ def _positive_float(text: str) -> float:
 
 def _print_rules(out: IO[str]) -> None:
     family = None
-    for rule in RULES.values():
+    for rule in RULES:
         if rule.family != family:
             family = rule.family
             out.write(f"\n{family}: {FAMILIES[family]}\n")
@@ -155,23 +164,11 @@ def _print_rules(out: IO[str]) -> None:
         out.write(f"  {rule.id:<5} {rule.title}\n{text}\n")
 
 
-def _write_outputs(
-    args: argparse.Namespace, result: CampaignResult, replay_file: str | None, out: IO[str]
-) -> None:
-    out.write(console_report(result, replay_file=replay_file))
-    if args.junit_xml:
-        write_text(args.junit_xml, junit_xml(result, replay_file=replay_file))
-    if args.json:
-        write_text(args.json, json.dumps(json_report(result), ensure_ascii=False, indent=2) + "\n")
-    if args.html:
-        write_text(args.html, html_report(result, replay_file=replay_file))
-
-
 def _unwritable_output(args: argparse.Namespace) -> str | None:
     """Why an output file could not be written, checked before a campaign spends its time."""
     for option in ("junit_xml", "json", "html", "replay_file"):
         path = getattr(args, option, None)
-        if not path:
+        if not path or path == "-":
             continue
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
@@ -198,45 +195,68 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     if unwritable is not None:
         sys.stderr.write(f"planhat-conformance: {unwritable}\n")
         return EXIT_USAGE
-    progress = False if args.no_progress else ConsoleProgress()
+    json_to_stdout = getattr(args, "json", None) == "-"
+    # with the JSON report on stdout, the console report goes to stderr
+    console = sys.stderr if json_to_stdout else out
+    subscribers: list[Subscriber] = [] if args.no_progress else [ConsoleProgress()]
     try:
         target = load_target(args.target)
         if args.command == "run":
             rules = select_rules(args.rules.split(",") if args.rules else None, args.profile)
             failures: list[Failure] = []
+            database = open_database(args.database) if args.database else None
         else:
             profile, seed, failures = read_replay(args.file)
     except ValueError as exc:  # a bad target spec, rule id or replay file: say what, exit 2
         sys.stderr.write(f"planhat-conformance: {exc}\n")
         return EXIT_USAGE
+    replay_file = args.replay_file if args.command == "run" else args.file
+    subscribers.append(ConsoleReporter(console, replay_file=replay_file))
+    subscribers += reporters(
+        junit=args.junit_xml,
+        json_path=args.json,
+        html=args.html,
+        replay=args.replay_file if args.command == "run" else None,
+        stdout=out,
+    )
+    result: CampaignResult
     try:
         if args.command == "run":
             result = run_campaign(
                 target,
                 profile=args.profile,
-                event_profile=args.events,
+                events=args.events,
                 seed=args.seed,
                 max_examples=args.max_examples,
                 rules=rules,
                 time_budget=args.time_budget,
-                progress=progress,
+                subscribers=subscribers,
+                database=database,
             )
-            result.target = args.target
-            if args.replay_file:
-                document = replay_document(result)
-                write_text(args.replay_file, json.dumps(document, ensure_ascii=False, indent=2))
-            _write_outputs(args, result, args.replay_file, out)
         else:
             if not failures:
                 out.write(f"{args.file}: no failing cases to replay\n")
                 return EXIT_OK
-            result = replay_cases(target, failures, profile=args.profile or profile, seed=seed)
-            result.target = args.target
-            _write_outputs(args, result, args.file, out)
+            result = replay_cases(
+                target,
+                failures,
+                profile=args.profile or profile,
+                seed=seed,
+                subscribers=subscribers,
+            )
     except TargetStartError as exc:
-        sys.stderr.write(f"planhat-conformance: {exc}\n")
+        sys.stderr.write(f"planhat-conformance: the target is broken: {exc}\n")
         return EXIT_USAGE
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fake-planhat")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout without install
+        return "unknown"
 
 
 if __name__ == "__main__":  # pragma: no cover
