@@ -217,6 +217,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
         json_path=args.json,
         html=args.html,
         replay=args.replay_file if args.command == "run" else None,
+        replay_name=replay_file,
         stdout=out,
     )
     result: CampaignResult

@@ -77,7 +77,7 @@ class _Campaign:
         self.selected = list(selected)
         # the selected rules and what they depend on: judged on every run, so each selected
         # rule's verdict, and whether it is a root cause, is the same whatever is selected
-        self.judged = RULES.closure(selected, session.profile)
+        self.judged = [*selected, *(r for r in RULES.closure(selected, session.profile) if r not in selected)]
         self.deadline = deadline
         self.subscribers = list(subscribers)
         self.database = database
@@ -96,7 +96,7 @@ class _Campaign:
         with the rules it depends on that failed on the same run."""
         wanted = self.selected if rule_ids is None else list(rule_ids)
         needed = RULES.closure(wanted, self.session.profile)
-        verdicts = run_checks(run, needed)
+        verdicts = run_checks(run, [*wanted, *(r for r in needed if r not in wanted)])
         judged: dict[str, Verdict] = {}
         for rule_id in wanted:
             verdict = verdicts[rule_id]

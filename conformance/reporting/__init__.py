@@ -82,11 +82,14 @@ def reporters(
     json_path: str | None = None,
     html: str | None = None,
     replay: str | None = None,
+    replay_name: str | None = None,
     stdout: IO[str] | None = None,
 ) -> list[FileReporter]:
     """File reporters for the given paths (None: not written). The replay file is written
-    first, so the others can name it."""
+    first, so the others can name it (``replay_name``: the replay file the reports cite,
+    default ``replay``)."""
     found: list[FileReporter] = []
+    cited = replay_name if replay_name is not None else replay
     if replay:
         found.append(
             FileReporter(
@@ -96,7 +99,7 @@ def reporters(
             )
         )
     if junit:
-        found.append(FileReporter(junit, lambda r: junit_xml(r, replay_file=replay), stdout=stdout))
+        found.append(FileReporter(junit, lambda r: junit_xml(r, replay_file=cited), stdout=stdout))
     if json_path:
         found.append(
             FileReporter(
@@ -106,5 +109,5 @@ def reporters(
             )
         )
     if html:
-        found.append(FileReporter(html, lambda r: html_report(r, replay_file=replay), stdout=stdout))
+        found.append(FileReporter(html, lambda r: html_report(r, replay_file=cited), stdout=stdout))
     return found

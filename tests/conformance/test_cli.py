@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from conformance.rules import RULES
-from conformance.runner import PROFILE_RULES
+from conformance.contract import RULES
 
 BROKEN = textwrap.dedent(
     """
@@ -54,7 +53,7 @@ def test_console_script_is_declared() -> None:
 def test_rules_lists_every_rule() -> None:
     code, out = run("rules")
     assert code == 0
-    for rule_id, rule in RULES.items():
+    for rule_id, rule in ((r.id, r) for r in RULES):
         assert f"  {rule_id:<5} {rule.title}" in out
     assert "S: settings" in out
 
@@ -67,7 +66,7 @@ def test_run_reference_passes_and_writes_every_report(tmp_path: Path) -> None:
         "--replay-file", str(files["replay.json"]),
     )  # fmt: skip
     assert code == 0, out
-    rules = len(PROFILE_RULES["segment"])
+    rules = len(RULES.for_profile("segment"))
     assert f"{rules} rules checked: {rules} passed, 0 failed, 0 not exercised" in out
     report = json.loads(files["report.json"].read_text(encoding="utf-8"))
     assert report["summary"]["ok"] is True

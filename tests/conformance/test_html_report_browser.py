@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.html_report import html_report
+from conformance.reporting._html import html_report
 from tests.browser import DOCS, Tab, updating_screenshots
 
 from .test_html_report import FAILING, HOSTILE, FailingRun, hostile_result, write_failing_run

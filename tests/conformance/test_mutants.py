@@ -19,8 +19,8 @@ from conformance import cli
 from conformance.checks import run_checks
 from conformance.mutants import MUTANTS, Mutant, mutant
 from conformance.mutants.mutant import NODE_DIR
-from conformance.rules import RULES
-from conformance.runner import Case, Session, run_campaign, scenarios
+from conformance.contract import RULES
+from conformance.engine import Case, Session, run_campaign, scenarios
 from conformance.selftest import (
     REFERENCES,
     Job,
@@ -171,7 +171,7 @@ def test_mutant_is_caught_by_the_rule_naming_its_fault(name: str) -> None:
     result = run_campaign(
         chosen.target(),
         profile=chosen.profile,
-        event_profile=chosen.event_profile,
+        events=chosen.event_profile,
         max_examples=1,
         rules=chosen.catches,
     )

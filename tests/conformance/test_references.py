@@ -23,7 +23,7 @@ from conformance.oracle import predict_activity
 from conformance.reference import activities_bulk, segment_requests
 from conformance.reference.activities_bulk import ActivityForwarder
 from conformance.reference.segment_requests import SegmentForwarder
-from conformance.runner import Case, Session, run_campaign
+from conformance.engine import Case, Session, run_campaign
 from conformance.selftest import REFERENCES
 from conformance.targets import load_target
 from fake_planhat import FakePlanhat
@@ -48,7 +48,7 @@ def test_reference_passes_every_rule_on_hostile_events(name: str, profile: str) 
     result = run_campaign(
         f"reference:{name}",
         profile=profile,  # type: ignore[arg-type]
-        event_profile="hostile",
+        events="hostile",
         max_examples=5,
     )
     assert [f.rule_id for f in result.failures()] == []

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checks import FaultPlan, Verdict
-from conformance.oracle import pretty
-from conformance.report import (
+from conformance.checks import Verdict
+from fake_planhat.faults import FaultSpec
+from conformance._json import pretty
+from conformance.reporting import (
     ConsoleProgress,
     console_report,
     json_report,
@@ -20,8 +21,8 @@ from conformance.report import (
     replay_document,
     unified_diff,
 )
-from conformance.rules import RULES
-from conformance.runner import CampaignResult, Case, Failure, RuleResult
+from conformance.contract import RULES
+from conformance.engine import CampaignResult, Case, Failure, RuleResult
 
 EVENT = {"type": "identify", "userId": "u-1", "traits": {"title": "CTO", "email": "a@b.c"}}
 SETTINGS = {"apiKey": "00000000-0000-4000-8000-000000000001", "subdomain": "api"}
@@ -31,7 +32,7 @@ def _result() -> CampaignResult:
     received = {"type": "identify", "userId": "u-1", "traits": {"email": "a@b.c"}}
     failure = Failure(
         "W-4",
-        Case("exploration", [EVENT], [SETTINGS], {0: FaultPlan(status=503, retry_after=1)}),
+        Case("exploration", [EVENT], [SETTINGS], {0: FaultSpec(status=503, retry_after=1)}),
         Verdict("fail", "the body is not the event", pretty(EVENT), pretty(received), 0),
     )
     rules = {
@@ -42,7 +43,7 @@ def _result() -> CampaignResult:
     return CampaignResult(
         target="py:dest.py:handle",
         profile="segment",
-        event_profile="realistic",
+        events="realistic",
         seed=7,
         max_examples=50,
         rules=rules,
@@ -56,15 +57,19 @@ def test_console_report_has_one_line_per_rule_and_a_summary() -> None:
     text = console_report(_result())
     lines = text.splitlines()
     assert "PASS          S-1   invalid settings reject everything (checked in 4 runs)" in lines
-    assert "FAIL          W-4   body is the event, unchanged (checked in 3 runs)" in lines
+    assert (
+        "FAIL          W-4   body is the event, unchanged (checked in 3 runs; root cause)" in lines
+    )
     assert "NOT EXERCISED A-1   activities endpoint (no run exercised it)" in lines
-    assert "3 rules checked: 1 passed, 1 failed, 1 not exercised" in lines
+    assert "3 rules checked: 1 passed, 1 failed, 1 not exercised; root cause: W-4" in lines
+    assert lines[3] == "Root cause (fix first): W-4 body is the event, unchanged"
     assert lines[-1] == "Run time: 1.8 s (scenarios 0.5 s, exploration 1.2 s)"
 
 
 def test_console_report_shows_each_failure_in_full() -> None:
     text = console_report(_result(), replay_file="replay.json")
     block = text.split("FAIL W-4 body is the event, unchanged", 1)[1]
+    assert "Root cause: no rule it depends on failed on this run." in block
     assert "The body is the Segment event itself" in block  # the rule text
     assert "What went wrong (event #0):" in block
     assert "Faults: event #0: status 503, Retry-After 1 on every request" in block
@@ -130,9 +135,11 @@ def test_json_report_keeps_timings_apart() -> None:
         "not exercised": 1,
         "rules": 3,
         "ok": False,
+        "rootCauses": ["W-4"],
     }
     by_id = {r["id"]: r for r in data["rules"]}
     assert by_id["W-4"]["status"] == "failed"
+    assert by_id["W-4"]["rootCause"] is True
     assert Failure.from_json(by_id["W-4"]["failure"]).case.events == [EVENT]
     json.dumps(data)  # serialisable as it is
 
@@ -146,7 +153,7 @@ def test_replay_file_round_trips(tmp_path: Path) -> None:
     assert failure.rule_id == "W-4"
     assert failure.case.events == [EVENT]
     assert failure.case.settings == [SETTINGS]
-    assert failure.case.faults == {0: FaultPlan(status=503, retry_after=1)}
+    assert failure.case.faults == {0: FaultSpec(status=503, retry_after=1)}
 
 
 @pytest.mark.parametrize(
@@ -173,11 +180,11 @@ def test_read_replay_says_what_is_wrong(tmp_path: Path, content: str | None, mes
 def test_progress_plain_lines_when_not_a_terminal() -> None:
     stream = io.StringIO()
     progress = ConsoleProgress(stream, tty=False)
-    progress("scenario: story", 0, 3)
-    progress("scenario: story", 1, 3)
+    progress.show("scenario: story", 0, 3)
+    progress.show("scenario: story", 1, 3)
     for done in range(1, 101):
-        progress("exploring (round 1)", done, 100)
-    progress("done", 1, 1)
+        progress.show("exploring (round 1)", done, 100)
+    progress.show("done", 1, 1)
     lines = stream.getvalue().splitlines()
     assert lines[0] == "scenario: story …"
     assert lines[1] == "exploring (round 1) …"
@@ -188,7 +195,7 @@ def test_progress_plain_lines_when_not_a_terminal() -> None:
 def test_progress_bar_on_a_terminal() -> None:
     stream = io.StringIO()
     progress = ConsoleProgress(stream, tty=True)
-    progress("exploring (round 1)", 50, 100)
+    progress.show("exploring (round 1)", 50, 100)
     assert stream.getvalue().startswith("\r[###############...............] 50/100 exploring")
-    progress("done", 1, 1)
+    progress.show("done", 1, 1)
     assert stream.getvalue().endswith("\r")

@@ -38,9 +38,9 @@ from conformance.oracle import (
     predict_activity,
     settings_problem,
 )
-from conformance.outcomes import Delivery, EventNotSupported, RetryError, ValidationError
-from conformance.report import console_report, json_report
-from conformance.rules import RULES
+from conformance._outcomes import Delivery, EventNotSupported, RetryError, ValidationError
+from conformance.reporting import console_report, json_report
+from conformance.contract import RULES
 from conformance.runner import (
     PROFILE_RULES,
     CampaignResult,
@@ -360,7 +360,7 @@ def campaign(
 def test_reference_passes_every_rule(event_profile: str) -> None:
     result = run_campaign(
         "reference",
-        event_profile=event_profile,
+        events=event_profile,
         max_examples=15,  # type: ignore[arg-type]
     )
     assert result.failures() == []
@@ -642,7 +642,7 @@ def test_destination_cannot_change_the_runners_events() -> None:
 
 COMMAND = """
 import json, sys
-from conformance.outcomes import outcome_of_exception
+from conformance._outcomes import outcome_of_exception
 from conformance.reference import segment_httpx
 
 for line in sys.stdin:

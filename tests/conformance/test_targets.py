@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from conformance import targets
-from conformance.outcomes import Delivery
+from conformance._outcomes import Delivery
 from conformance.targets import (
     CommandTarget,
     Environment,
