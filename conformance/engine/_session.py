@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -23,6 +24,7 @@ __all__ = ["OTHER_TENANT_TOKEN", "Session", "TargetStartError"]
 OTHER_TENANT_TOKEN = "00000000-0000-4000-8000-0000000000ff"  # must stay empty (E-1)
 OTHER_API_TOKEN = "fake-planhat-other-tenant-api-token"
 JOURNAL_SIZE = 50_000
+SETTLE_SECONDS = 0.05  # margin for a delayed answer to reach the journal
 
 
 class TargetStartError(RuntimeError):
@@ -156,13 +158,19 @@ class Session:
         except Exception as exc:  # the adapter itself failed: the event's outcome is unknown
             delivery = Delivery("error", f"the target adapter raised {type(exc).__name__}: {exc}")
         seconds = time.perf_counter() - started
+        # what the fake had answered when the destination reported its outcome
+        answered = {e.seq for e in self.fake.journal.query(since=mark)}
+        if plan is not None and plan.latency:
+            # a destination that gave up early leaves its request in the fake, still delayed:
+            # wait for the fake to answer it, so the journal shows what the request did
+            time.sleep(plan.latency + SETTLE_SECONDS)
         requests = []
         for entry in self.fake.journal.query(since=mark):
             request = SentRequest.from_entry(entry, self.env.host_of(entry.host))
-            if request.latency and seconds < request.latency:
-                # the destination was done before the delayed answer existed: it gave up
+            if entry.seq not in answered:
+                # the answer did not exist yet when the destination was done: it gave up
                 # waiting, and what it saw is a timeout, whatever the fake then logged
-                request = SentRequest(**{**vars(request), "timed_out": True})
+                request = dataclasses.replace(request, timed_out=True)
             requests.append(request)
         return Attempt(index, received, settings, delivery, requests, seconds, plan, redelivery)
 

@@ -6,21 +6,27 @@ from typing import Any
 
 import pytest
 
+from conformance._json import canonical_text, json_equal
+from conformance.contract import RULES
 from conformance.oracle import (
     Oracle,
-    canonical_text,
     expect_event,
     integrations_verdict,
-    json_equal,
     normalize_state,
     predict_activity,
     settings_problem,
-    view,
 )
 from fake_planhat import DEFAULT_API_TOKEN, DEFAULT_TENANT_TOKEN
 from fake_planhat.auth import fingerprint
 
 TOKEN = DEFAULT_TENANT_TOKEN
+
+
+def view(rule_id: str, state: dict[str, Any], profile: str = "segment") -> Any:
+    """The rule's own view of a state, as its declaration gives it."""
+    chosen = RULES[rule_id].state_view
+    assert chosen is not None
+    return chosen(state, profile)  # type: ignore[arg-type]
 SETTINGS = {"apiKey": TOKEN, "subdomain": "api-eu"}
 TS = "2025-03-01T09:00:00.000Z"
 
@@ -45,8 +51,9 @@ def track(user: Any = "u-1", name: str = "Signed Up", **extra: Any) -> dict[str,
     ("left", "right", "equal"),
     [
         ({"a": 1, "b": [1, 2]}, {"b": [1, 2], "a": 1}, True),  # key order is free
-        (1, 1.0, True),  # one JSON number
-        (1e21, 10**21, True),
+        (1, 1.0, False),  # W-4 is type-exact: an int re-typed as a float is re-typed
+        (1e21, 10**21, False),
+        (1.5, 1.5, True),
         (True, 1, False),
         ("00123", 123, False),
         (2**53 + 1, float(2**53 + 1), False),  # precision lost
@@ -96,11 +103,14 @@ def test_S1_settings_problem(settings: dict[str, Any], problem: str | None) -> N
         ({"planhat": False}, "enabled"),  # names are case-sensitive
         ({"PLANHAT": False}, "enabled"),
         ({"All": False, "planhat": True}, "disabled"),
-        ({"All": False, "Planhat": {}}, "unclear"),
+        ({"All": False, "Planhat": {}}, "enabled"),  # an options object enables
+        ({"All": False, "Planhat": {"x": 1}}, "enabled"),
         ({"Planhat": {"apiKey": "x"}}, "enabled"),
+        ({"All": False, "Planhat": "yes"}, "unclear"),  # undocumented: either reading passes
+        ({"Planhat": None}, "unclear"),
     ],
 )
-def test_T4_integrations_verdict(integrations: Any, verdict: str) -> None:
+def test_T4_integrations_verdict_options_object_enables(integrations: Any, verdict: str) -> None:
     assert integrations_verdict(integrations) == verdict
 
 
@@ -161,8 +171,10 @@ def test_T4_disabled_expects_ok_and_nothing_sent() -> None:
     assert screen.outcomes == frozenset({"ok", "unsupported"})
 
 
-def test_T4_unclear_integrations_accept_both_readings() -> None:
-    expected = expect_event({**identify(), "integrations": {"All": False, "Planhat": {}}}, SETTINGS)
+def test_T4_options_object_enables_and_undocumented_values_accept_both_readings() -> None:
+    options = expect_event({**identify(), "integrations": {"All": False, "Planhat": {}}}, SETTINGS)
+    assert (options.send, options.because) == ("must", "T-1")
+    expected = expect_event({**identify(), "integrations": {"All": False, "Planhat": 1}}, SETTINGS)
     assert expected.send == "may"
     assert "ok" in expected.outcomes
     assert len(expected.requests) == 1
@@ -194,9 +206,10 @@ def test_A7_track_without_user_key_or_email_is_not_sent() -> None:
     )
 
 
-def test_A5_user_id_only_may_be_sent() -> None:
+def test_A5_user_id_alone_is_a_user_key_so_it_must_be_sent() -> None:
     expected = expect_event({"type": "page", "user_id": "u-9"}, SETTINGS, "activities")
-    assert expected.send == "may"
+    assert (expected.send, expected.because) == ("must", "A-1")
+    assert expected.requests[0].body["externalId"] == "u-9"  # the P-1 user key
 
 
 def test_activities_identify_and_group_are_optional() -> None:
@@ -222,7 +235,7 @@ def test_A2_to_A6_predicted_activity() -> None:
         "action": "Viewed Docs Pricing Page",  # A-2 via P-6's page naming
         "info": {"path": "/pricing", "n": 1e21},  # A-3
         "date": TS,  # A-4
-        "externalId": 7,  # A-5: the userId, never the anonymousId
+        "externalId": "7",  # A-5: the P-1 user key (a number as its text), never anonymousId
         "email": "ctx@example.com",  # A-6: context.traits.email first
         "companyExternalId": "123",  # A-6: P-3's company key
     }
@@ -280,7 +293,7 @@ def test_P11_replay_records_ignored_and_dropped(oracle: Oracle) -> None:
 
 def test_P8_view_lists_unassigned_contacts(oracle: Oracle) -> None:
     expectation = oracle.expect("segment", [identify("u-2", email="g@example.com")], [SETTINGS])
-    assert view("P-8", expectation.state) == {
+    assert view("P-8", expectation.state, "segment") == {
         "unassigned": [
             {"externalId": "u-2", "email": "g@example.com", "companyKey": None, "messageId": None}
         ],
@@ -290,7 +303,7 @@ def test_P8_view_lists_unassigned_contacts(oracle: Oracle) -> None:
 
 def test_P5_view_shows_contact_fields(oracle: Oracle) -> None:
     expectation = oracle.expect("segment", [identify("u-3", title="CTO", plan="pro")], [SETTINGS])
-    assert view("P-5", expectation.state) == [
+    assert view("P-5", expectation.state, "segment") == [
         {"externalId": "u-3", "title": "CTO", "custom": {"plan": "pro"}}
     ]
 

@@ -52,7 +52,11 @@ def test_every_rule_of_the_profile_by_default(pytester: pytest.Pytester) -> None
     assert "W-4" not in result.stdout.str()
 
 
-def test_failure_is_reported_and_saved_for_replay(pytester: pytest.Pytester) -> None:
+def test_failure_is_reported_and_saved_for_replay(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same default as the CLI: the database named by $PLANHAT_CONFORMANCE_DATABASE
+    monkeypatch.setenv("PLANHAT_CONFORMANCE_DATABASE", ".hypothesis/conformance")
     pytester.makepyfile(broken_dest=BROKEN)
     pytester.makepyfile(
         test_broken="""
