@@ -26,11 +26,11 @@ import platform
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 from conformance._words import EVENT_MIXES, DestinationProfile, EventMix
 from conformance.cli import positive_int

@@ -738,6 +738,13 @@ def _reference(spec: str, name: str, timeout: float) -> Target:
         script = REFERENCE_DIR / f"{name}{suffix}"
         if script.is_file():
             return CommandTarget([_node(spec), str(script)], name=spec, timeout=timeout)
+    if not (REFERENCE_DIR / f"{name}.py").is_file():
+        known = sorted(
+            p.stem
+            for p in REFERENCE_DIR.iterdir()
+            if p.suffix in (".py", ".js", ".mjs") and not p.stem.startswith("_")
+        )
+        raise ValueError(f"{spec!r}: no such reference; the references are: {', '.join(known)}")
     return PythonTarget(_load_callable(f"conformance.reference.{name}", "handle", spec), spec)
 
 

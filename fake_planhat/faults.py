@@ -26,8 +26,9 @@ CUT_ENVIRON_KEY = "fake_planhat.cut_connection"
 
 MAX_LATENCY = 300.0  # seconds; a longer sleep would only tie up a server thread
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-# Any status but a redirect (which needs a Location to mean anything): 2xx too, so a test (or the conformance kit) can check
-# that a destination takes every 2xx as success (rule O-1) without the route running.
+# Any status but a redirect (which needs a Location to mean anything): 2xx too, so a test (or
+# the conformance kit) can check that a destination takes every 2xx as success (rule O-1)
+# without the route running.
 MIN_STATUS, MAX_STATUS = 200, 599
 
 
@@ -46,8 +47,9 @@ class FaultSpec:
     on_calls: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_rule_args("*", None, self.status, self.retry_after, self.latency, self.cut,
-                         None, 0, None)  # fmt: skip
+        _check_rule_args(
+            "*", None, self.status, self.retry_after, self.latency, self.cut, None, 0, None
+        )
         _call_numbers(self.on_calls)
 
     @property

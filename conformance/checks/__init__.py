@@ -13,7 +13,16 @@ from conformance.checks._model import (
     VerdictStatus,
     fail,
 )
-from conformance.checks._registry import CHECKS, Check, all_of, check, each_attempt, first, kind, run_checks
+from conformance.checks._registry import (
+    CHECKS,
+    Check,
+    all_of,
+    check,
+    each_attempt,
+    first,
+    kind,
+    run_checks,
+)
 
 __all__ = [
     "CHECKS",

@@ -10,7 +10,6 @@ from conformance.checks._model import NOT_APPLICABLE, PASS, Attempt, Run, Verdic
 __all__ = ["CHECKS", "Check", "Judge", "check", "each_attempt", "first", "run_checks"]
 
 
-
 class _Identified(Protocol):
     @property
     def id(self) -> str: ...
@@ -43,9 +42,7 @@ def each_attempt(
 
     def register(judge: Judge) -> Judge:
         def per_attempt(run: Run) -> Verdict:
-            return first(
-                judge(run, a) for a in run.attempts if where is None or where(run, a)
-            )
+            return first(judge(run, a) for a in run.attempts if where is None or where(run, a))
 
         per_attempt.__doc__ = judge.__doc__
         check(rule)(per_attempt)

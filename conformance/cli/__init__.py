@@ -12,7 +12,6 @@ failed), 1 when a rule failed, 2 for a usage or setup problem (unknown target, r
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
@@ -75,8 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-examples",
         type=positive_int,
         default=_defaults.DEFAULT_MAX_EXAMPLES,
-        help="random event sequences per exploration "
-        f"(default: {_defaults.DEFAULT_MAX_EXAMPLES})",
+        help=f"random event sequences per exploration (default: {_defaults.DEFAULT_MAX_EXAMPLES})",
     )
     run.add_argument(
         "--rules",

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from conformance._json import json_equal, pretty
+from conformance._words import DestinationProfile
 from conformance.checks import PASS, Attempt, Run, Verdict, all_of, each_attempt, fail, kind
 from conformance.contract._rule import Rule
 from conformance.oracle import ACTIVITY_TYPES
 from fake_planhat.semantics import company_key, email_key, id_key, user_key
 
-ACTIVITIES = frozenset({"activities"})
+ACTIVITIES: frozenset[DestinationProfile] = frozenset({"activities"})
 TYPES = ("S-1", "T-1", "T-2", "T-3", "T-4")
 MAX_BODY_BYTES = 32 * 1024 * 1024  # A-1: Planhat documents a 32 MB body, no item cap
 WIRE_SCENARIOS = frozenset({"story", "types", "faults"})
@@ -249,9 +250,7 @@ def check_activity_user(attempt: Attempt, predicted: dict[str, Any], item: Any) 
 
 @each_attempt(A6, where=_postable)
 @_each_item
-def check_activity_email_company(
-    attempt: Attempt, predicted: dict[str, Any], item: Any
-) -> Verdict:
+def check_activity_email_company(attempt: Attempt, predicted: dict[str, Any], item: Any) -> Verdict:
     """A-6: email from context.traits.email (or traits.email); companyExternalId from the
     company key (P-3)."""
     item = item if isinstance(item, dict) else {}

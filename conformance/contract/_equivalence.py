@@ -66,9 +66,7 @@ def check_state_equals_oracle(run: Run) -> Verdict:
             expected="(the other tenant stays empty)",
             received=pretty(run.other_tenant),
         )
-    if not run.expectation.replay and not any(
-        run.state.get(k) for k in (*_KINDS, "metrics")
-    ):
+    if not run.expectation.replay and not any(run.state.get(k) for k in (*_KINDS, "metrics")):
         return NOT_APPLICABLE
     return compare_view(E1, run)
 

@@ -33,7 +33,7 @@ OUTCOMES = ("O-1", "O-2", "O-3", "O-5")
 UPSTREAM = (*TYPES, *WIRE, *OUTCOMES)  # what reaches Planhat decides what it holds
 KEYS = ("P-1", "P-2", "P-3", "P-4")
 STATE_SCENARIOS = frozenset({"story", "types", "large", "faults"})
-SEGMENT = frozenset({"segment"})
+SEGMENT: frozenset[DestinationProfile] = frozenset({"segment"})
 
 
 # --- views: the part of a normalized state a rule speaks about ----------------------------------
@@ -107,9 +107,7 @@ P3 = Rule(
     state_view=view(
         lambda s: {
             "companies": _sorted([_pick(c, "externalId") for c in s.get("companies", [])]),
-            "contacts": _sorted(
-                [_pick(c, "externalId", "email", "companyId") for c in _people(s)]
-            ),
+            "contacts": _sorted([_pick(c, "externalId", "email", "companyId") for c in _people(s)]),
             "unassigned": _sorted(
                 [c.get("_unassigned", {}).get("companyKey") for c in s.get("unassigned", [])]
             ),
@@ -250,7 +248,7 @@ P9 = Rule(
 P10 = Rule(
     "P-10",
     "source is Segment",
-    'Every contact created, and every activity added, through the intake carries `source: '
+    "Every contact created, and every activity added, through the intake carries `source: "
     '"Segment"`.',
     depends_on=(*UPSTREAM, *KEYS),
     scenarios=STATE_SCENARIOS,

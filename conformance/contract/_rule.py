@@ -95,7 +95,9 @@ class RuleBook:
         """The rule with this id (``"w-4"`` works too); KeyError names the known ids."""
         found = self._by_id.get(rule_id.strip().upper())
         if found is None:
-            raise KeyError(f"unknown contract rule id {rule_id!r}; known ids: {', '.join(self.ids)}")
+            raise KeyError(
+                f"unknown contract rule id {rule_id!r}; known ids: {', '.join(self.ids)}"
+            )
         return found
 
     def for_profile(self, profile: DestinationProfile) -> tuple[Rule, ...]:

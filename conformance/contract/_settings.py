@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks import Attempt, Run, Verdict, each_attempt, fail, PASS
+from conformance.checks import PASS, Attempt, Run, Verdict, each_attempt, fail
 from conformance.contract._rule import Rule
 
 S1 = Rule(

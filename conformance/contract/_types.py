@@ -92,8 +92,10 @@ def check_unsupported(run: Run, attempt: Attempt) -> Verdict:
 
 @each_attempt(
     T4,
-    where=lambda run, a: run.expected(a.index).because != "S-1"
-    and integrations_note(a.event.get("integrations")) is not None,
+    where=lambda run, a: (
+        run.expected(a.index).because != "S-1"
+        and integrations_note(a.event.get("integrations")) is not None
+    ),
 )
 def check_integrations(run: Run, attempt: Attempt) -> Verdict:
     """T-4: integrations that disable Planhat -> ok, nothing sent; names are case-sensitive;

@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from conformance._json import json_equal, pretty
+from conformance._words import DestinationProfile
 from conformance.checks import PASS, Attempt, Run, Verdict, all_of, check, each_attempt, fail, first
 from conformance.contract._rule import Rule
 from conformance.oracle import INTAKE_PATH, authorization_of
 
-SEGMENT = frozenset({"segment"})
+SEGMENT: frozenset[DestinationProfile] = frozenset({"segment"})
 TYPES = ("S-1", "T-1", "T-2", "T-3", "T-4")
 LARGE_EVENT_BYTES = 16 * 1024  # W-6 is checked on events at least this big
 ALL_SCENARIOS = frozenset({"story", "types", "large", "faults", "settings"})
@@ -280,9 +281,11 @@ def check_sent_once(run: Run) -> Verdict:
 
 @each_attempt(
     W6,
-    where=lambda run, a: _sendable(run, a)
-    and run.expected(a.index).send == "must"
-    and event_size(a.event) >= LARGE_EVENT_BYTES,
+    where=lambda run, a: (
+        _sendable(run, a)
+        and run.expected(a.index).send == "must"
+        and event_size(a.event) >= LARGE_EVENT_BYTES
+    ),
 )
 def check_large_events(run: Run, attempt: Attempt) -> Verdict | None:
     """W-6: events up to 32 KB are sent whole."""

@@ -78,7 +78,10 @@ class _Campaign:
         self.selected = list(selected)
         # the selected rules and what they depend on: judged on every run, so each selected
         # rule's verdict, and whether it is a root cause, is the same whatever is selected
-        self.judged = [*selected, *(r for r in RULES.closure(selected, session.profile) if r not in selected)]
+        self.judged = [
+            *selected,
+            *(r for r in RULES.closure(selected, session.profile) if r not in selected),
+        ]
         self.deadline = deadline
         self.subscribers = list(subscribers)
         self.database = database
@@ -223,7 +226,9 @@ class _Campaign:
         session = self.session
         found: list[Failure] = []
         done = [0]
-        namespace = "|".join([session.target.name, session.profile, events, ",".join(sorted(watch))])
+        namespace = "|".join(
+            [session.target.name, session.profile, events, ",".join(sorted(watch))]
+        )
 
         def example(data: st.DataObject) -> None:
             if self.out_of_time() and not found:
@@ -443,9 +448,7 @@ def select_rules(
     wanted = {r.strip().upper() for r in rules if r.strip()}
     unknown = sorted(r for r in wanted if r not in RULES)
     if unknown:
-        raise ValueError(
-            f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(RULES.ids)}"
-        )
+        raise ValueError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(RULES.ids)}")
     if not wanted:
         raise ValueError("select at least one rule")
     if only_profile:

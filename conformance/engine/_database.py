@@ -46,7 +46,7 @@ def open_database(spec: DatabaseSpec) -> ExampleDatabase:
         raise ValueError("an example database spec is a directory, redis://… or github:OWNER/REPO")
     if text.startswith("redis://") or text.startswith("rediss://"):
         try:
-            import redis
+            import redis  # type: ignore[import-not-found,unused-ignore]
             from hypothesis.extra.redis import RedisExampleDatabase
         except ImportError:
             raise ValueError(

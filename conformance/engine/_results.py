@@ -47,7 +47,11 @@ class Case:
             raise ValueError("a case needs one settings object per event")
         faults = {int(i): FaultSpec.from_json(f) for i, f in (data.get("faults") or {}).items()}
         return cls(
-            str(data.get("scenario", "replay")), events, settings, faults, bool(data.get("redeliver"))
+            str(data.get("scenario", "replay")),
+            events,
+            settings,
+            faults,
+            bool(data.get("redeliver")),
         )
 
     def without(self, index: int) -> Case:
@@ -80,7 +84,11 @@ class Failure:
         return not self.verdict.caused_by
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule_id, "case": self.case.to_json(), "verdict": self.verdict.to_json()}
+        return {
+            "rule": self.rule_id,
+            "case": self.case.to_json(),
+            "verdict": self.verdict.to_json(),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Failure:

@@ -174,7 +174,9 @@ class Session:
             requests.append(request)
         return Attempt(index, received, settings, delivery, requests, seconds, plan, redelivery)
 
-    def _times(self, events: list[dict[str, Any]], case: Case, attempts: Sequence[Attempt]) -> list[int]:
+    def _times(
+        self, events: list[dict[str, Any]], case: Case, attempts: Sequence[Attempt]
+    ) -> list[int]:
         """How often Planhat should have applied each event: once when it must be sent; as
         often as it was applied when faults made resending legitimate (E-3 allows that)."""
         times = []

@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import Verdict
-from fake_planhat.faults import FaultSpec
-from conformance.cli import main
-from conformance.reporting._html import DiffRow, diff_rows, html_report
 from conformance._json import pretty
+from conformance.checks import Verdict
+from conformance.cli import main
 from conformance.contract import FAMILIES, RULES
 from conformance.engine import CampaignResult, Case, Failure, RuleResult
+from conformance.reporting._html import DiffRow, diff_rows, html_report
+from fake_planhat.faults import FaultSpec
 
 from .test_cli import BROKEN
 

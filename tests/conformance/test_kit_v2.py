@@ -62,7 +62,7 @@ def test_T4_is_the_root_cause_and_planhat_rules_are_its_consequences() -> None:
     report = console_report(result)
     assert "Root cause (fix first): T-4 integrations can disable Planhat" in report
     assert "consequence of T-4" in report
-    assert list(failed)[0] == "T-4"  # the summary leads with the root cause
+    assert next(iter(failed)) == "T-4"  # the summary leads with the root cause
 
 
 def test_P1_verdict_does_not_depend_on_what_else_is_selected() -> None:
@@ -93,7 +93,8 @@ def test_O1_every_2xx_status_is_success() -> None:
                           max_examples=1)  # fmt: skip
     failure = result.rules["O-1"].failure
     assert failure is not None
-    assert failure.case.faults and next(iter(failure.case.faults.values())).status != 200
+    assert failure.case.faults
+    assert next(iter(failure.case.faults.values())).status != 200
 
 
 def _ok_on_unsettled(event: Event, settings: dict[str, Any]) -> None:
@@ -122,11 +123,13 @@ def test_O5_retry_or_discard_both_pass(status: int) -> None:
 
 
 def test_O5_ok_on_an_unsettled_status_fails() -> None:
-    result = run_campaign(PythonTarget(_ok_on_unsettled, "ok on 410"), rules=["O-5"], max_examples=1)
+    result = run_campaign(
+        PythonTarget(_ok_on_unsettled, "ok on 410"), rules=["O-5"], max_examples=1
+    )
     assert result.rules["O-5"].status == "failed", console_report(result)
 
 
-SHORT_TIMEOUT = '''
+SHORT_TIMEOUT = """
 import base64, json, sys, httpx
 for line in sys.stdin:
     request = json.loads(line)
@@ -145,7 +148,7 @@ for line in sys.stdin:
     except httpx.TransportError:
         outcome = "retry"
     print(json.dumps({"id": request["id"], "outcome": outcome}), flush=True)
-'''
+"""
 
 
 def _slow_answer_run(tmp_path: Path, on_timeout: str) -> dict[str, Any]:
@@ -167,7 +170,8 @@ def test_O2_an_answer_slower_than_the_destinations_timeout_is_a_timeout(tmp_path
     assert verdicts["O-2"].status == "pass"
     assert verdicts["E-1"].status != "fail"
     (request,) = verdicts["run"].attempts[0].requests
-    assert request.timed_out and request.answered is None
+    assert request.timed_out
+    assert request.answered is None
 
 
 def test_O2_ok_after_a_timeout_fails(tmp_path: Path) -> None:
@@ -176,7 +180,7 @@ def test_O2_ok_after_a_timeout_fails(tmp_path: Path) -> None:
     assert "gave up" in verdicts["O-2"].explanation
 
 
-# --- fail fast -------------------------------------------------------------------------------------
+# --- fail fast ------------------------------------------------------------------------------------
 
 
 def test_a_command_that_crashes_on_start_stops_the_campaign_fast(tmp_path: Path) -> None:
@@ -191,7 +195,9 @@ def test_a_command_that_crashes_on_start_stops_the_campaign_fast(tmp_path: Path)
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_a_function_that_does_not_parse_stops_the_campaign_fast(tmp_path: Path) -> None:
     broken = tmp_path / "broken.js"
-    broken.write_text("async function onTrack(event, settings) {\n  return (\n}\n", encoding="utf-8")
+    broken.write_text(
+        "async function onTrack(event, settings) {\n  return (\n}\n", encoding="utf-8"
+    )
     started = time.perf_counter()
     with pytest.raises(TargetStartError, match="failed to load: SyntaxError"):
         run_campaign(FunctionTarget(broken, node=str(NODE)))

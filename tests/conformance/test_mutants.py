@@ -17,10 +17,10 @@ import pytest
 
 from conformance import cli
 from conformance.checks import run_checks
-from conformance.mutants import MUTANTS, Mutant, mutant
-from conformance.mutants.mutant import NODE_DIR
 from conformance.contract import RULES
 from conformance.engine import Case, Session, run_campaign, scenarios
+from conformance.mutants import MUTANTS, Mutant, mutant
+from conformance.mutants.mutant import NODE_DIR
 from conformance.selftest import (
     REFERENCES,
     Job,

@@ -27,6 +27,8 @@ def view(rule_id: str, state: dict[str, Any], profile: str = "segment") -> Any:
     chosen = RULES[rule_id].state_view
     assert chosen is not None
     return chosen(state, profile)  # type: ignore[arg-type]
+
+
 SETTINGS = {"apiKey": TOKEN, "subdomain": "api-eu"}
 TS = "2025-03-01T09:00:00.000Z"
 

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from conformance.checks import run_checks
+from conformance.engine import Case, Session, run_campaign
 from conformance.oracle import predict_activity
 from conformance.reference import activities_bulk, segment_requests
 from conformance.reference.activities_bulk import ActivityForwarder
 from conformance.reference.segment_requests import SegmentForwarder
-from conformance.engine import Case, Session, run_campaign
 from conformance.selftest import REFERENCES
 from conformance.targets import load_target
 from fake_planhat import FakePlanhat

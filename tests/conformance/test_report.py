@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checks import Verdict
-from fake_planhat.faults import FaultSpec
 from conformance._json import pretty
+from conformance.checks import Verdict
+from conformance.contract import RULES
+from conformance.engine import CampaignResult, Case, Failure, RuleResult
 from conformance.reporting import (
     ConsoleProgress,
     console_report,
@@ -21,8 +22,7 @@ from conformance.reporting import (
     replay_document,
     unified_diff,
 )
-from conformance.contract import RULES
-from conformance.engine import CampaignResult, Case, Failure, RuleResult
+from fake_planhat.faults import FaultSpec
 
 EVENT = {"type": "identify", "userId": "u-1", "traits": {"title": "CTO", "email": "a@b.c"}}
 SETTINGS = {"apiKey": "00000000-0000-4000-8000-000000000001", "subdomain": "api"}

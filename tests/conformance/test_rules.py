@@ -33,15 +33,19 @@ def test_rules_are_rule_objects_in_contract_order() -> None:
     assert [r.id for r in RULES] == CONTRACT_ORDER
     assert all(isinstance(r, Rule) for r in RULES)
     assert RULES.ids == tuple(CONTRACT_ORDER)
-    assert RULES[0].id == "S-1" and RULES["W-4"].family == "W"
+    assert RULES[0].id == "S-1"
+    assert RULES["W-4"].family == "W"
 
 
 def test_every_rule_is_well_formed_and_has_a_check() -> None:
     for entry in RULES:
         assert entry.family in FAMILIES
-        assert entry.title and len(entry.title) <= 50
-        assert entry.text and "**" not in entry.text
-        assert entry.profiles and entry.profiles <= {"segment", "activities"}
+        assert entry.title
+        assert len(entry.title) <= 50
+        assert entry.text
+        assert "**" not in entry.text
+        assert entry.profiles
+        assert entry.profiles <= {"segment", "activities"}
         assert entry.id in CHECKS, f"{entry.id} has no check"
         for mentioned in MENTION.findall(entry.text):
             assert mentioned in RULES or mentioned in ("P-6a",), (entry.id, mentioned)
@@ -70,7 +74,8 @@ def test_rules_are_frozen_and_looked_up_case_insensitively() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         RULES["W-4"].title = "changed"  # type: ignore[misc]
     assert RULES["w-4"] is RULES["W-4"]
-    assert "p-5" in RULES and "W-99" not in RULES
+    assert "p-5" in RULES
+    assert "W-99" not in RULES
     assert str(RULES["W-1"]) == "W-1 (one request per event)"
     with pytest.raises(KeyError, match=r"unknown contract rule id 'W-99'.*known ids: S-1, O-1"):
         RULES.get("W-99")
@@ -79,16 +84,19 @@ def test_rules_are_frozen_and_looked_up_case_insensitively() -> None:
 def test_the_revised_rules_say_what_the_kit_checks() -> None:
     # O-2: a Function past its time limit is retried; O-5: either outcome passes
     assert "harness timeout counts as `retry`" in RULES["O-2"].text
-    assert "410 and 460" in RULES["O-5"].text and "501 and 505" in RULES["O-5"].text
+    assert "410 and 460" in RULES["O-5"].text
+    assert "501 and 505" in RULES["O-5"].text
     assert 'An options object (`"Planhat": {…}`' in RULES["T-4"].text
-    assert "no item cap" in RULES["A-1"].text and "5,000" not in RULES["A-1"].text
+    assert "no item cap" in RULES["A-1"].text
+    assert "5,000" not in RULES["A-1"].text
     assert "any non-empty action that contains the page `name`" in RULES["A-2"].text
     assert "the user key of rule P-1" in RULES["A-5"].text
 
 
 def test_docs_contract_carries_the_generated_rules() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    assert BEGIN in text and END in text, "run: python -m conformance.contract"
+    assert BEGIN in text
+    assert END in text, "run: python -m conformance.contract"
     block = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert block == rules_markdown(RULES), (
         "docs/contract.md drifted from the kit's rules: run python -m conformance.contract"

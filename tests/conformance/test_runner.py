@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.engine import _campaign
+from conformance._outcomes import Delivery, EventNotSupported, RetryError, ValidationError
 from conformance.checks import (
     CHECKS,
     Attempt,
@@ -27,6 +27,16 @@ from conformance.checks import (
     SentRequest,
     Verdict,
     run_checks,
+)
+from conformance.contract import RULES
+from conformance.engine import (
+    CampaignResult,
+    Case,
+    Failure,
+    Session,
+    _campaign,
+    run_campaign,
+    scenarios,
 )
 from conformance.oracle import (
     ACTIVITY_TYPES,
@@ -37,17 +47,7 @@ from conformance.oracle import (
     predict_activity,
     settings_problem,
 )
-from conformance._outcomes import Delivery, EventNotSupported, RetryError, ValidationError
 from conformance.reporting import console_report, json_report
-from conformance.contract import RULES
-from conformance.engine import (
-    CampaignResult,
-    Case,
-    Failure,
-    Session,
-    run_campaign,
-    scenarios,
-)
 from conformance.targets import CommandTarget, PythonTarget
 from fake_planhat import DEFAULT_API_TOKEN, DEFAULT_TENANT_TOKEN
 from fake_planhat.intake import company_key, user_key
@@ -426,7 +426,8 @@ def test_W4_P5_dropping_title_fails_with_a_short_sequence() -> None:
     assert '-    "title": "CTO"' in report  # the diff line
     # the envelope shrank too: nothing but what shows the fault is left
     assert failed["W-4"].case.events == [{"type": "identify", "traits": {"title": "CTO"}}]
-    assert failed["W-4"].root_cause and not failed["P-5"].root_cause
+    assert failed["W-4"].root_cause
+    assert not failed["P-5"].root_cause
     assert failed["P-5"].verdict.caused_by == ("W-4",)
 
 

@@ -423,9 +423,11 @@ def test_O4_http_endpoint_down_or_slow_is_error(fake: FakePlanhat) -> None:
     assert down.outcome == "error"
     assert "could not POST" in down.message
     # nothing listening at the start is a broken target, not a failing destination
-    with pytest.raises(targets.TargetBroken, match="nothing accepts connections"):
-        with started(HttpTarget(url), fake):
-            pass
+    with (
+        pytest.raises(targets.TargetBroken, match="nothing accepts connections"),
+        started(HttpTarget(url), fake),
+    ):
+        pass
 
 
 # --- Function targets -----------------------------------------------------------------------------
@@ -576,9 +578,8 @@ def test_W1_function_fetch_refuses_planhat_hosts_the_kit_does_not_serve(
 def test_function_that_fails_to_load_reports_why(tmp_path: Path, fake: FakePlanhat) -> None:
     path = write_function(tmp_path, "export async function onTrack() {}\n")
     target = FunctionTarget(path)
-    with pytest.raises(targets.TargetBroken, match="no import or export"):  # at start
-        with started(target, fake):
-            pass
+    with pytest.raises(targets.TargetBroken, match="no import or export"), started(target, fake):
+        pass  # refused at start
 
 
 # --- specs ----------------------------------------------------------------------------------------

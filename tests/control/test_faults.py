@@ -202,9 +202,11 @@ def test_O1_a_fault_answers_any_2xx_without_applying_the_message(
         headers={"Authorization": basic(fake.tenant_token)},
     )
     assert (status_seen, cut) == (status, None)
-    assert fake.unassigned() == [] and fake.endusers() == []
+    assert fake.unassigned() == []
+    assert fake.endusers() == []
     entry = fake.journal.last()
-    assert entry is not None and entry.fault_spec is not None
+    assert entry is not None
+    assert entry.fault_spec is not None
     assert (entry.fault_spec["status"], entry.cut) == (status, None)
 
 
