@@ -10,6 +10,7 @@ that escapes a destination becomes outcome ``"error"`` (rule O-4).
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 import copy
 import http.client
 import importlib
@@ -588,7 +589,9 @@ def as_javascript_sees_it(value: Any) -> Any:
         if number != number or number in (float("inf"), float("-inf")):
             return None
         if number.is_integer() and abs(number) < 1e21:
-            return int(number)
+            # JavaScript prints the shortest digits that round-trip, then zeros: 2**64 is
+            # 18446744073709552000 there, not 18446744073709551616
+            return int(Decimal(repr(number)))
         return number
     if isinstance(value, dict):
         return {k: as_javascript_sees_it(v) for k, v in value.items()}
@@ -734,10 +737,14 @@ def load_target(spec: str, *, timeout: float | None = None) -> Target:
 def _reference(spec: str, name: str, timeout: float) -> Target:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
         raise ValueError(f"{spec!r}: a reference name is a file name in {REFERENCE_DIR}")
-    for suffix in (".js", ".mjs"):
-        script = REFERENCE_DIR / f"{name}{suffix}"
-        if script.is_file():
-            return CommandTarget([_node(spec), str(script)], name=spec, timeout=timeout)
+    script = REFERENCE_DIR / f"{name}.mjs"  # a Node command speaking NDJSON
+    if script.is_file():
+        return CommandTarget([_node(spec), str(script)], name=spec, timeout=timeout)
+    function = REFERENCE_DIR / f"{name}.js"  # a Segment Destination Function
+    if function.is_file():
+        target = FunctionTarget(function, node=_node(spec))
+        target.name = spec
+        return target
     if not (REFERENCE_DIR / f"{name}.py").is_file():
         known = sorted(
             p.stem

@@ -60,6 +60,7 @@ class RuleBook:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self._rules = tuple(rules)
         self._by_id = {r.id: r for r in self._rules}
+        self._closures: dict[tuple[tuple[str, ...], str], list[str]] = {}
         if len(self._by_id) != len(self._rules):
             raise ValueError("two rules share an id")
         for r in self._rules:
@@ -106,6 +107,13 @@ class RuleBook:
     def closure(self, rule_ids: Iterable[str], profile: DestinationProfile) -> list[str]:
         """``rule_ids`` plus everything they depend on, transitively, checked under
         ``profile``; in contract order."""
+        key = (tuple(rule_ids), profile)
+        cached = self._closures.get(key)
+        if cached is None:
+            cached = self._closures[key] = self._closure(key[0], profile)
+        return list(cached)
+
+    def _closure(self, rule_ids: tuple[str, ...], profile: DestinationProfile) -> list[str]:
         wanted: set[str] = set()
         todo = [self.get(r).id for r in rule_ids]
         while todo:

@@ -164,7 +164,8 @@ class _Campaign:
             again = still_fails(candidate)
             if again is not None:
                 best, best_verdict = candidate, again
-        budget = ENVELOPE_TRIES
+        # the envelope of a root cause only: a consequence's case shows another rule's fault
+        budget = ENVELOPE_TRIES if not best_verdict.caused_by else 0
         for index in range(len(best.events)):
             for path in _envelope_paths(best.events[index]):
                 budget -= 1

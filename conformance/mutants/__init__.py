@@ -4,6 +4,7 @@ Each :class:`Mutant` plants one named fault in a reference of :mod:`conformance.
 names the rule ids that must catch it. The catalogue covers every rule family:
 
 - :mod:`~conformance.mutants.settings` (S), :mod:`~conformance.mutants.outcomes` (O),
+  :mod:`~conformance.mutants.observed` (O, what a destination observes: every 2xx, O-5, timeouts),
   :mod:`~conformance.mutants.event_types` (T), :mod:`~conformance.mutants.wire` (W),
   :mod:`~conformance.mutants.activities` (A), :mod:`~conformance.mutants.planhat` (P, with E);
 - Node.js mutants are small files in ``node/`` that import ``segment_node.mjs`` and replace one
@@ -14,7 +15,15 @@ names the rule ids that must catch it. The catalogue covers every rule family:
 
 from __future__ import annotations
 
-from conformance.mutants import activities, event_types, outcomes, planhat, settings, wire
+from conformance.mutants import (
+    activities,
+    event_types,
+    observed,
+    outcomes,
+    planhat,
+    settings,
+    wire,
+)
 from conformance.mutants.mutant import Mutant
 
 __all__ = ["MUTANTS", "Mutant", "mutant"]
@@ -22,6 +31,7 @@ __all__ = ["MUTANTS", "Mutant", "mutant"]
 MUTANTS: tuple[Mutant, ...] = (
     *settings.MUTANTS,
     *outcomes.MUTANTS,
+    *observed.MUTANTS,
     *event_types.MUTANTS,
     *wire.MUTANTS,
     *activities.MUTANTS,

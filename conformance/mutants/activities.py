@@ -40,13 +40,14 @@ class ActionLettersOnly(ActivityForwarder):
         return re.sub(r"[^A-Za-z]", "", super().action(event))
 
 
-class PageNameAsAction(ActivityForwarder):
-    """Uses a page's name as its action instead of "Viewed {category} {name} Page"."""
+class PageCategoryAsAction(ActivityForwarder):
+    """Names a page's activity after its category, losing the page name (rule A-2 leaves page
+    naming open, but the action must contain the page name when there is one)."""
 
     def action(self, event: Mapping[str, Any]) -> str:
-        name = event.get("name")
+        name, category = event.get("name"), event.get("category")
         if event.get("type") == "page" and isinstance(name, str) and name:
-            return name
+            return f"Viewed {category} page" if isinstance(category, str) else "Viewed a page"
         return super().action(event)
 
 
@@ -118,10 +119,10 @@ MUTANTS = (
         ActionLettersOnly(),
     ),
     _activities(
-        "page-name-as-action",
-        'a page\'s action is its name instead of "Viewed {category} {name} Page"',
+        "page-name-dropped-from-action",
+        "a page's action names its category, not the page: A-2 needs the page name in it",
         "A-2",
-        PageNameAsAction(),
+        PageCategoryAsAction(),
     ),
     _activities(
         "custom-properties-dropped",

@@ -265,8 +265,11 @@ def test_W4_a_destination_that_stringifies_a_numeric_user_id_fails() -> None:
 
 def test_W4_numbers_as_javascript_sees_them() -> None:
     big = 2**53 + 1
-    assert as_javascript_sees_it({"a": big, "b": 1.0, "c": 1e21, "d": [-0.0, 2.5, True]}) == {
+    assert as_javascript_sees_it(
+        {"a": big, "b": 1.0, "c": 1e21, "d": [-0.0, 2.5, True], "e": 2**64}
+    ) == {
         "a": 2**53,
+        "e": 18446744073709552000,  # 2**64 as JavaScript prints it
         "b": 1,
         "c": 1e21,
         "d": [0, 2.5, True],

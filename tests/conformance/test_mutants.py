@@ -225,7 +225,11 @@ def test_selftest_report_fails_on_a_missed_mutant_and_names_it() -> None:
 
 def test_selftest_jobs_run_references_first_and_refuse_unknown_names() -> None:
     jobs = jobs_for()
-    assert [j.kind for j in jobs[: 2 * len(REFERENCES)]] == ["reference"] * 2 * len(REFERENCES)
+    runs = sum(len(r.mixes) for r in REFERENCES)
+    assert [j.kind for j in jobs[:runs]] == ["reference"] * runs
+    assert len({j.seed for j in jobs[:runs]}) == runs  # several seeds, one per reference run
+    kinds = {r.name.split("_")[-1] for r in REFERENCES}
+    assert {"httpx", "requests", "node", "function"} <= kinds  # py:, cmd: and function: targets
     assert {j.name for j in jobs if j.kind == "mutant"} == {m.name for m in MUTANTS}
     with pytest.raises(ValueError, match="unknown reference or mutant nope"):
         jobs_for(["nope"])

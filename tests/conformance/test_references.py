@@ -37,7 +37,10 @@ BIG = 2**53 + 1  # a float cannot hold it: W-4 must keep every digit
 
 REFERENCE_PARAMS = [
     pytest.param(
-        r.name, r.profile, id=r.name, marks=[needs_node] if r.name == "segment_node" else []
+        r.name,
+        r.profile,
+        id=r.name,
+        marks=[needs_node] if r.name in ("segment_node", "segment_function") else [],
     )
     for r in REFERENCES
 ]
