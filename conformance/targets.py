@@ -10,7 +10,6 @@ that escapes a destination becomes outcome ``"error"`` (rule O-4).
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 import copy
 import http.client
 import importlib
@@ -31,6 +30,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 from urllib.parse import urlsplit
