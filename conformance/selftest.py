@@ -90,6 +90,13 @@ REFERENCES: tuple[Reference, ...] = (
         "a Segment Destination Function under Node 20 (fetch, 4 s timeout)",
         mixes=("hostile",),
     ),
+    # an http:// target: a webhook endpoint with a 2 s timeout towards Planhat
+    Reference(
+        "segment_webhook",
+        "segment",
+        "Python standard library; an HTTP endpoint fed like Segment's webhook (2 s timeout)",
+        mixes=("realistic",),
+    ),
 )
 _REFERENCE_BY_NAME = {r.name: r for r in REFERENCES}
 

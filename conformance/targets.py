@@ -682,6 +682,27 @@ class HttpTarget:
         self._env = None
 
 
+class _ServedHttpTarget(HttpTarget):
+    """A bundled HTTP endpoint: started with the target, stopped with it."""
+
+    def __init__(self, serve: Callable[[], Any], name: str, timeout: float) -> None:
+        super().__init__("http://127.0.0.1:1/", timeout=timeout)
+        self.name = name
+        self._serve = serve
+        self._server: Any = None
+
+    def start(self, env: Environment) -> None:
+        self._server, self.url = self._serve()
+        super().start(env)
+
+    def stop(self) -> None:
+        super().stop()
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.shutdown()
+            server.server_close()
+
+
 def _json_body(event: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON; ASCII escapes when the event holds text UTF-8 cannot carry (lone surrogates)."""
     try:
@@ -745,6 +766,11 @@ def _reference(spec: str, name: str, timeout: float) -> Target:
         target = FunctionTarget(function, node=_node(spec))
         target.name = spec
         return target
+    if (REFERENCE_DIR / f"{name}.py").is_file():
+        module = importlib.import_module(f"conformance.reference.{name}")
+        serve = getattr(module, "serve", None)
+        if serve is not None and not hasattr(module, "handle"):  # an HTTP endpoint
+            return _ServedHttpTarget(serve, spec, timeout)
     if not (REFERENCE_DIR / f"{name}.py").is_file():
         known = sorted(
             p.stem

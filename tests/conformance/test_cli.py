@@ -157,3 +157,59 @@ def test_an_unwritable_output_path_is_a_usage_error_before_the_run(
     status = main(["run", "--target", "reference", "--no-progress", option, str(missing)])
     assert status == 2
     assert "no-such-folder" in capsys.readouterr().err
+
+
+# --- small frictions (issue 13) ----------------------------------------------------------------
+
+
+def test_version_and_python_dash_m(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("planhat-conformance ")
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "rules"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "W-4" in done.stdout
+
+
+def test_an_unknown_reference_lists_the_references(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("run", "--target", "reference:nope", "--no-progress")
+    assert code == 2
+    said = capsys.readouterr().err
+    assert "no such reference; the references are:" in said
+    assert "segment_httpx" in said
+
+
+def test_rule_ids_are_case_insensitive_and_json_goes_to_stdout() -> None:
+    code, out = run(
+        "run", "--target", "reference", "--rules", "w-4,t-4", "--max-examples", "2",
+        "--no-progress", "--json", "-",
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out)  # stdout holds the JSON report alone
+    assert [r["id"] for r in report["rules"]] == ["T-4", "W-4"]
+
+
+def test_a_broken_target_is_one_error_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "crash.py"
+    script.write_text("raise SystemExit('cannot start')\n", encoding="utf-8")
+    code, out = run("run", "--target", f"cmd:{sys.executable} {script}", "--no-progress")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("planhat-conformance: the target is broken:")
+    assert "cannot start" in err
+    assert out == ""
+
+
+def test_the_ci_example_of_the_shared_database_is_a_valid_workflow() -> None:
+    yaml = pytest.importorskip("yaml")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "conformance.md").read_text("utf-8")
+    (block,) = [b.split("\n", 1)[1] for b in text.split("```")[1::2] if b.startswith("yaml")]
+    steps = yaml.safe_load(block)["jobs"]["conformance"]["steps"]
+    env = next(s["env"] for s in steps if "env" in s)
+    assert env["PLANHAT_CONFORMANCE_DATABASE"].startswith("github:")
+    assert any(s.get("with", {}).get("path") == ".hypothesis/conformance" for s in steps)

@@ -229,7 +229,7 @@ def test_selftest_jobs_run_references_first_and_refuse_unknown_names() -> None:
     assert [j.kind for j in jobs[:runs]] == ["reference"] * runs
     assert len({j.seed for j in jobs[:runs]}) == runs  # several seeds, one per reference run
     kinds = {r.name.split("_")[-1] for r in REFERENCES}
-    assert {"httpx", "requests", "node", "function"} <= kinds  # py:, cmd: and function: targets
+    assert {"httpx", "requests", "node", "function", "webhook"} <= kinds  # every target kind
     assert {j.name for j in jobs if j.kind == "mutant"} == {m.name for m in MUTANTS}
     with pytest.raises(ValueError, match="unknown reference or mutant nope"):
         jobs_for(["nope"])

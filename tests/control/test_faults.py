@@ -329,3 +329,18 @@ def test_faults_over_http(fake: FakePlanhat, client: FlaskClient) -> None:
     assert [(r["hits"], r["fired"], r["onCalls"]) for r in listed] == [(3, [1, 3], [1, 3])]
     assert client.delete("/_fake/faults").get_json() == {"removed": 1}
     assert client.get("/_fake/faults").get_json() == {"faults": []}
+
+
+def test_O1_a_2xx_fault_over_http_and_its_structured_journal_entry(
+    fake: FakePlanhat, client: FlaskClient
+) -> None:
+    created = client.post("/_fake/faults", json={"path": "/dock/segment", "status": 202})
+    assert created.status_code == 201
+    answered = post_segment(client, fake.tenant_token, identify("u1"))
+    assert answered.status_code == 202
+    [entry] = client.get("/_fake/journal").get_json()["entries"]
+    assert entry["faultSpec"]["status"] == 202
+    assert entry["faultSpec"]["cut"] is None
+    refused = client.post("/_fake/faults", json={"path": "*", "status": 301})
+    assert refused.status_code == 400
+    assert "200 to 299 or 400 to 599" in refused.get_json()["error"]
