@@ -612,7 +612,7 @@ def test_load_target_missing_attribute_lists_the_callables() -> None:
         ("py:/no/such/dest.py:handle", "no such Python file"),
         ("http://", "not an http:// or https:// URL"),
         ("reference:../x", "reference name"),
-        ("reference:nope", "could not be imported"),
+        ("reference:nope", "no such reference; the references are: activities_bulk"),
     ],
 )
 def test_load_target_bad_specs_say_what_is_wrong(spec: str, problem: str) -> None:
@@ -642,7 +642,7 @@ def test_load_target_function_and_node_reference(
     assert isinstance(function, FunctionTarget)
     assert function.loopback
     (tmp_path / "demo.mjs").write_text("")
-    monkeypatch.setattr(targets, "REFERENCE_DIR", tmp_path)
+    monkeypatch.setattr(targets._specs, "REFERENCE_DIR", tmp_path)
     reference = load_target("reference:demo")
     assert isinstance(reference, CommandTarget)
     assert reference.argv == [NODE, str(tmp_path / "demo.mjs")]
