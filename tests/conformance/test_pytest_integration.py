@@ -83,3 +83,32 @@ def test_failure_is_reported_and_saved_for_replay(
     again = pytester.runpytest("-p", "no:cacheprovider", "-k", "W-4")
     again.assert_outcomes(failed=1, deselected=1)
     again.stdout.fnmatch_lines(["*FAIL W-4 body is the event, unchanged*"])
+
+
+def test_one_campaign_serves_every_rule_test(pytester: pytest.Pytester) -> None:
+    """The pytest form costs what the CLI costs: one campaign for all its rule tests."""
+    pytester.makepyfile(
+        test_planhat="""
+        import conformance.pytest_tests as form
+
+        campaigns = []
+        run_campaign = form.run_campaign
+
+
+        def counted(*args, **kwargs):
+            campaigns.append(kwargs.get("rules"))
+            return run_campaign(*args, **kwargs)
+
+
+        form.run_campaign = counted
+        test_planhat = form.conformance_tests(
+            target="reference", rules=["S-1", "T-4", "W-4", "E-1"], max_examples=3
+        )
+
+
+        def test_zz_one_campaign_ran_for_all_four():
+            assert campaigns == [("S-1", "T-4", "W-4", "E-1")]
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=5)
