@@ -71,6 +71,9 @@ SCENARIO_OF = {
     "retries-on-400": "Planhat answers 400",
     "wrong-host-for-api-eu": "story",
     "retry-body-changed": "Planhat answers 408",
+    "only-200-is-ok": "Planhat answers 201 (O-1)",
+    "gone-is-ok": "Planhat answers 410 (O-5)",
+    "returns-retry-word": "story",
 }
 # mutant -> an event showing a fault only the exploration meets (no scenario has it)
 EVENT_OF: dict[str, dict[str, Any]] = {
