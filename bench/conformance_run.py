@@ -81,7 +81,7 @@ def run(settings: Settings, log: Callable[[str], None]) -> Section:
         "sequences: what the kit adds over delivering alone.",
         columns=("conformance kit", "baseline"),
     )
-    if importlib.util.find_spec("conformance.runner") is None:
+    if importlib.util.find_spec("conformance.engine") is None:
         section.targets.append(
             Target(
                 f"The default conformance run against the in-process reference finishes in "

@@ -1,4 +1,4 @@
-"""What a destination reports for one event (CONTRACT §1, rules O-1 … O-4).
+"""What a destination reports for one event (rules O-1 … O-5).
 
 The exception classes carry Segment's Destination Functions names. A destination written
 against another library (or another language, through an adapter) raises its own classes;

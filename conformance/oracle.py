@@ -4,10 +4,10 @@ Two halves:
 
 - **Per event** (:func:`expect_event`): from the event, the settings and the profile, the
   outcomes allowed and the requests a conforming destination sends when Planhat answers 2xx —
-  rules S-1, T-1 … T-4, W-1 … W-4 (profile ``segment``, CONTRACT §2) and A-1 … A-7 (profile
+  rules S-1, T-1 … T-4, W-1 … W-4 (profile ``segment``) and A-1 … A-7 (profile
   ``activities``, §3).
 - **Per sequence** (:class:`Oracle`): the Planhat state the delivered events must produce (rule
-  E-1). The fake *is* the reference semantics of CONTRACT §4, so the oracle replays what a
+  E-1). The fake *is* the reference semantics of rules P-1 … P-11, so the oracle replays what a
   conforming destination would have sent into a second, fresh :class:`FakePlanhat` (same seed,
   clock frozen at the same instant) through its Flask test client, and keeps what that fake
   answered and recorded per event (P-11).
@@ -56,7 +56,7 @@ Profile = DestinationProfile
 Send = Literal["must", "may", "never"]
 Switch = Literal["enabled", "disabled", "unclear"]  # what ``integrations`` does to Planhat
 
-SUBDOMAINS: Final = ("api", "api-eu", "analytics")  # CONTRACT §1
+SUBDOMAINS: Final = ("api", "api-eu", "analytics")  # rule S-1's list
 CORE_TYPES: Final = frozenset({"identify", "track", "page", "group"})  # T-1
 ACTIVITY_TYPES: Final = frozenset({"track", "page"})  # A-1
 INTAKE_PATH: Final = "/dock/segment"  # W-1
@@ -187,7 +187,7 @@ def _event_type(event: Mapping[str, Any]) -> str:
 def expect_event(
     event: Mapping[str, Any], settings: Mapping[str, Any], profile: Profile = "segment"
 ) -> EventExpectation:
-    """The expected behaviour for one event under one profile (CONTRACT §1 … §3)."""
+    """The expected behaviour for one event under one profile (rules S, O, T, W and A)."""
     problem = settings_problem(settings)
     if problem is not None:
         return EventExpectation("never", frozenset({"discard"}), "S-1", problem)

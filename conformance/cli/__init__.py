@@ -1,4 +1,4 @@
-"""``planhat-conformance``: check a Segment -> Planhat destination against CONTRACT.md.
+"""``planhat-conformance``: check a Segment -> Planhat destination against the contract's rules.
 
     planhat-conformance run --target reference
     planhat-conformance run --target py:mydest:handle --rules W-4,P-5 --junit-xml report.xml

@@ -41,7 +41,7 @@ _T2 = "2025-03-01T09:10:00.000Z"
 
 
 def _story() -> list[dict[str, Any]]:
-    """A B2B day touching every rule of CONTRACT §4 (P-1 … P-11)."""
+    """A B2B day touching every Planhat rule (P-1 … P-11)."""
     return [
         {"type": "group", "userId": "00123", "groupId": "acct-1", "messageId": "story-0",
          "traits": {"name": "Acme", "employees": 42, "plan": "pro"}, "timestamp": _T0},

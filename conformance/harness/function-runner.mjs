@@ -28,7 +28,7 @@ const HANDLERS = new Map([
   ['delete', 'onDelete'],
 ]);
 
-// Segment's error classes -> the kit's outcomes (CONTRACT §1); anything else is "error" (O-4).
+// Segment's error classes -> the kit's outcomes (rules O-1 … O-4); anything else is "error" (O-4).
 const OUTCOME_OF_ERROR = new Map([
   ['RetryError', 'retry'],
   ['ValidationError', 'discard'],

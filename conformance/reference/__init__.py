@@ -10,5 +10,5 @@
   dependencies, a command target; it forwards the event's raw JSON text (W-4).
 
 Each module exposes ``handle(event, settings)``: it returns for outcome ``ok`` and raises
-Segment's Destination Functions errors otherwise (CONTRACT §1).
+Segment's Destination Functions errors otherwise (rules O-1 … O-4).
 """

@@ -4,7 +4,7 @@ Instead of forwarding raw Segment messages, it turns each track and page into a 
 activity* and posts it to the tracking API, as the PostHog, Hull and analytics-npm plugins do:
 ``POST https://analytics.planhat.com/analytics/bulk/{apiKey}`` with a JSON array (here of one
 activity; a batching forwarder would send up to 5,000). The tenant token in the path
-authenticates: no Authorization header. The rules it follows are CONTRACT.md's:
+authenticates: no Authorization header. The rules it follows (docs/contract.md):
 
 - S-1: bad settings reject every event as a ``ValidationError``; nothing is sent.
 - T-4: ``integrations`` that disable Planhat: ``ok``, nothing sent.
@@ -107,7 +107,7 @@ class ActivityForwarder:
             raise ValidationError(
                 f"the subdomain setting must be one of {', '.join(SUBDOMAINS)}, not {subdomain!r}"
             )
-        override = settings.get("analyticsBaseUrl")  # test-only, like baseUrl (CONTRACT §1)
+        override = settings.get("analyticsBaseUrl")  # test-only, like baseUrl (a test-only setting)
         origin = override.rstrip("/") if isinstance(override, str) and override else None
         return (origin or self.origin()) + self.path.format(token=quote(api_key, safe=""))
 

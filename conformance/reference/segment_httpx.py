@@ -2,7 +2,7 @@
 
 A real implementation a user could start from. One call of :func:`handle` delivers one Segment
 event and either returns (outcome ``ok``) or raises one of Segment's Destination Functions
-errors. The rules it follows are CONTRACT.md's:
+errors. The rules it follows (docs/contract.md):
 
 - S-1: settings are checked first; bad settings reject every event as a ``ValidationError``
   and nothing is sent.

@@ -3,7 +3,7 @@
 // run as a command target: one NDJSON request per line on stdin, one answer per line on stdout
 // (conformance/harness/README.md). Logs go to stderr.
 //
-// The rules it follows are CONTRACT.md's:
+// The rules it follows (docs/contract.md):
 // - S-1: bad settings (apiKey missing or empty, subdomain outside the list) -> discard, nothing
 //   sent.
 // - T-4: integrations that disable Planhat -> ok, nothing sent (names are case-sensitive).

@@ -2,7 +2,7 @@
 
 Where :mod:`conformance.reference.segment_httpx` leaves every retry to Segment, this one retries
 a transient failure a few times before giving up, as a forwarder outside Segment's Functions
-runtime has to. The rules it follows are CONTRACT.md's:
+runtime has to. The rules it follows (docs/contract.md):
 
 - S-1: bad settings (``apiKey`` missing or empty, ``subdomain`` outside the list) reject every
   event as a ``ValidationError``; nothing is sent.
@@ -110,7 +110,7 @@ class SegmentForwarder:
             raise ValidationError(
                 f"the subdomain setting must be one of {', '.join(SUBDOMAINS)}, not {subdomain!r}"
             )
-        base_url = settings.get("baseUrl")  # test-only override (CONTRACT §1)
+        base_url = settings.get("baseUrl")  # test-only override (a test-only setting)
         origin = base_url.rstrip("/") if isinstance(base_url, str) and base_url else None
         return f"{origin or self.origin(subdomain)}/dock/segment", api_key
 

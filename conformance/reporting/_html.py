@@ -455,7 +455,7 @@ def html_report(result: CampaignResult, *, replay_file: str | None = None) -> st
 </section>
 </main>
 <footer>
-<p>Rule ids and texts are those of the Segment → Planhat contract (CONTRACT.md).
+<p>Rule ids and texts are those of the Segment → Planhat contract (fake-planhat docs/contract.md).
 {_e(_timings(result))}</p>
 </footer>
 </body>

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from conformance._outcomes import Delivery
 from fake_planhat import FakePlanhat
 
-SUBDOMAINS: tuple[str, ...] = ("api", "api-eu", "analytics")  # CONTRACT §1
+SUBDOMAINS: tuple[str, ...] = ("api", "api-eu", "analytics")  # rule S-1's list
 DEFAULT_TIMEOUT = 10.0  # seconds a loopback target may take per event
 DEFAULT_FUNCTION_LIMIT = 5.0  # Segment Functions' execution limit, seconds
 SETTINGS_HEADER = "X-Planhat-Settings"
@@ -79,7 +79,7 @@ class Environment:
         """``settings`` plus ``baseUrl`` and ``analyticsBaseUrl`` pointing at the loopback ports.
 
         ``baseUrl`` is the port of the chosen subdomain (``api`` when absent). A subdomain outside
-        CONTRACT §1 also gets the ``api`` port: a destination that ignores rule S-1 and sends
+        rule S-1's list also gets the ``api`` port: a destination that ignores rule S-1 and sends
         anyway is then seen in the journal instead of reaching the real Planhat.
         Values the caller set explicitly are kept.
         """

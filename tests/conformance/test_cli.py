@@ -1,4 +1,4 @@
-"""The console script ``planhat-conformance`` (conformance/cli.py): commands and exit codes."""
+"""The console script ``planhat-conformance`` (conformance/cli/): commands and exit codes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTML report (conformance/html_report.py, issue 8 item 2), without a browser.
+"""The HTML report (conformance/reporting/_html.py, issue 8 item 2), without a browser.
 
 One failing campaign (the broken destination of test_cli.py, which drops ``traits.title``) runs
 once for the module through ``planhat-conformance run … --html``; its JSON report, written by the

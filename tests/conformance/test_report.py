@@ -1,4 +1,4 @@
-"""Reports (conformance/report.py): console, JUnit XML, JSON, replay file, progress display."""
+"""Reports (conformance/reporting/): console, JUnit XML, JSON, replay file, progress display."""
 
 from __future__ import annotations
 

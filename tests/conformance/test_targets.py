@@ -1,4 +1,4 @@
-"""The four target kinds, end to end against a real FakePlanhat (conformance/targets.py).
+"""The four target kinds, end to end against a real FakePlanhat (conformance/targets/).
 
 Each kind drives a small destination from ``destinations/``: ``py_dest.py`` in-process,
 ``node_dest.mjs`` as a command, ``http_dest.py`` behind HTTP and ``function_dest.js`` as a Segment
