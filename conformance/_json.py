@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["canonical", "canonical_text", "json_equal", "pretty"]
+__all__ = ["canonical", "canonical_text", "event_size", "json_equal", "pretty"]
 
 
 def canonical(value: Any) -> Any:
@@ -33,3 +33,9 @@ def json_equal(left: Any, right: Any) -> bool:
 def pretty(value: Any) -> str:
     """Indented JSON with sorted keys: what reports diff line by line."""
     return json.dumps(canonical(value), sort_keys=True, ensure_ascii=False, indent=2)
+
+
+def event_size(event: Any) -> int:
+    """Bytes of an event as compact UTF-8 JSON: how Segment's 32 KB limit is measured (W-6)."""
+    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return len(text.encode("utf-8", "surrogatepass"))

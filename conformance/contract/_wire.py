@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance._json import json_equal, pretty
+from conformance._json import event_size, json_equal, pretty
 from conformance._words import DestinationProfile
 from conformance.checks import PASS, Attempt, Run, Verdict, all_of, check, each_attempt, fail, first
 from conformance.contract._rule import Rule
@@ -72,12 +72,6 @@ W6 = Rule(
 def _sendable(run: Run, attempt: Attempt) -> bool:
     """Attempts whose event a conforming destination sends (must or may), profile segment."""
     return run.profile == "segment" and run.expected(attempt.index).send != "never"
-
-
-def event_size(event: Any) -> int:
-    """Bytes of the event as compact UTF-8 JSON: how the 32 KB limit is measured."""
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 @each_attempt(W1, where=_sendable)

@@ -6,10 +6,10 @@ runs the scenarios of its rules and of everything they depend on, whatever else 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+from conformance._json import event_size
 from conformance._words import DestinationProfile
 from conformance.engine._results import Case
 from fake_planhat.faults import FaultSpec
@@ -28,11 +28,6 @@ class Scenario:
 
     case: Case
     tag: str
-
-
-def _event_size(event: Any) -> int:
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return len(text.encode("utf-8"))
 
 
 _T0 = "2025-03-01T09:00:00.000Z"
@@ -106,7 +101,7 @@ def _large_event() -> dict[str, Any]:
         "type": "identify", "userId": "00123", "messageId": "large-1", "timestamp": _T0,
         "traits": {"email": "ada@example.com", "title": "CTO", "bio": ""},
     }  # fmt: skip
-    room = MAX_EVENT_BYTES - 64 - _event_size(event)
+    room = MAX_EVENT_BYTES - 64 - event_size(event)
     unit = "aé漢😀"  # 1 + 2 + 3 + 4 bytes
     event["traits"]["bio"] = unit * (room // 10) + "a" * (room % 10)
     return event
