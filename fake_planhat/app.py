@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, g, request
@@ -23,6 +25,8 @@ from fake_planhat.intake import Outcome
 from fake_planhat.journal import Entry, scrub
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
     from fake_planhat.fake import FakePlanhat
 
 log = logging.getLogger("fake_planhat")
@@ -48,7 +52,42 @@ def create_app(fake: FakePlanhat) -> Flask:
         LIMIT_ANALYTICS  # the largest route limit; routes check theirs
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.wsgi_app = RegionPrefix(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+# R-10 over a socket: one base URL per region, ``http://HOST:PORT/_region/<name>``. A socket has
+# one host name, so the region travels in the path; the middleware strips it and hands the app
+# the request as sent to ``<name>.planhat.com``. Without the prefix a request names no region
+# and reaches every tenant (decided, docs/fidelity.md).
+REGION_PREFIX = "/_region/"
+REGION_NAME = re.compile(r"api(-[a-z]+[0-9]*)?|analytics")
+
+
+def region_base_url(host_url: str, region: str) -> str:
+    """The base URL that serves ``region`` on a socket whose root is ``host_url``."""
+    return host_url.rstrip("/") + REGION_PREFIX + region
+
+
+class RegionPrefix:
+    """WSGI middleware: ``/_region/<name>/path`` becomes ``/path`` on ``<name>.planhat.com``."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith(REGION_PREFIX):
+            name, slash, rest = path[len(REGION_PREFIX) :].partition("/")
+            if REGION_NAME.fullmatch(name):
+                environ["PATH_INFO"] = slash + rest if slash else "/"
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + REGION_PREFIX + name
+                environ["HTTP_HOST"] = f"{name}.planhat.com"
+                environ[REGION_ENVIRON_KEY] = name
+        return self.app(environ, start_response)
+
+
+REGION_ENVIRON_KEY = "fake_planhat.region_prefix"
 
 
 # Performance (docs/performance.md): registering the routes makes werkzeug compile every rule

@@ -9,7 +9,9 @@ import hashlib
 from dataclasses import dataclass
 
 from fake_planhat import errors
-from fake_planhat.state import Store, Tenant
+from fake_planhat.state import REGION_PATTERN, Store, Tenant
+
+PLANHAT_DOMAIN = ".planhat.com"
 
 
 # Performance: hashing is paid two or three times a request (journal, tenant note) for the
@@ -121,3 +123,23 @@ def path_tenant(store: Store, token: str) -> Tenant:
     if tenant is None:
         raise errors.bad_auth(f"unknown tenant token in the path (fp:{fingerprint(token)})")
     return tenant
+
+
+def region_of_host(host: str) -> str | None:
+    """R-10: the REST region a host names (``api-eu.planhat.com`` -> ``api-eu``), or None for a
+    host that names none: ``analytics.planhat.com`` (every region) or a bare socket address."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip().lower()
+    if not name.endswith(PLANHAT_DOMAIN):
+        return None
+    label = name[: -len(PLANHAT_DOMAIN)]
+    return label if REGION_PATTERN.fullmatch(label) else None
+
+
+def check_region(tenant: Tenant, host: str) -> None:
+    """R-10: a tenant's tokens work only on its own region's REST host (401 elsewhere). A host
+    that names no region (a socket address without ``/_region/<name>``) reaches every tenant
+    (decided)."""
+    region = region_of_host(host)
+    if region is not None and region != tenant.settings.region:
+        raise errors.wrong_region(region, tenant.settings.region)

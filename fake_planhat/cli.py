@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 from fake_planhat.auth import fingerprint
 from fake_planhat.journal import DEFAULT_MAX_ENTRIES
 from fake_planhat.server import DEFAULT_THREADS
-from fake_planhat.state import DEFAULT_API_TOKEN, DEFAULT_TENANT_TOKEN
+from fake_planhat.state import (
+    DEFAULT_API_TOKEN,
+    DEFAULT_TENANT_TOKEN,
+    SETTING_CHOICES,
+    setting_problem,
+)
 
 if TYPE_CHECKING:
     from fake_planhat.fake import FakePlanhat
@@ -70,6 +75,13 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0 (any free port) to 65535, got {value}")
     return value
+
+
+def _region(text: str) -> str:
+    problem = setting_problem("region", text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +146,38 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="what the tenant does with new contacts without a company, rule P-8 (default: "
         "keep; a tenant restored from --state keeps its own setting unless this is given)",
+    )
+    # The other tenant settings (docs/fidelity.md), named as everywhere else.
+    settings = serve.add_argument_group(
+        "tenant settings", "decided behaviours and their switches (docs/fidelity.md)"
+    )
+    settings.add_argument(
+        "--group",
+        choices=SETTING_CHOICES["group"],
+        default=None,
+        help="what a Segment group call does, rule P-7: metrics (default, Planhat's documented "
+        "reading) records numeric traits as company metrics; upsert also creates and updates "
+        "the company and assigns the event's waiting contact",
+    )
+    settings.add_argument(
+        "--page",
+        choices=SETTING_CHOICES["page"],
+        default=None,
+        help="what a Segment page call does, rule P-6a (default: activity)",
+    )
+    settings.add_argument(
+        "--limits",
+        choices=SETTING_CHOICES["limits"],
+        default=None,
+        help="Planhat's documented REST rate limits, rule R-9 (default: off)",
+    )
+    settings.add_argument(
+        "--region",
+        type=_region,
+        default=None,
+        metavar="REGION",
+        help="the tenant's REST region, rule R-10: api (default), api-eu, api-eu2, api-eu3, "
+        "api-us2 ...; its API token answers 401 on another region's host",
     )
     serve.add_argument(
         "--journal-size",
@@ -248,6 +292,10 @@ def _open_fake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Fak
             tenant_token=args.tenant_token or DEFAULT_TENANT_TOKEN,
             api_token=args.api_token or DEFAULT_API_TOKEN,
             unassigned=args.unassigned,
+            group=args.group,
+            page=args.page,
+            limits=args.limits,
+            region=args.region,
             journal_size=args.journal_size,
             admin_token=args.admin_token,
             state_file=args.state,

@@ -364,3 +364,13 @@ def dashboard_unknown_tenant(token_fp: str) -> ControlPlaneError:
 
 def dashboard_missing_company() -> ControlPlaneError:
     return ControlPlaneError(400, "pick the company to assign the contact to")
+
+
+def wrong_region(host_region: str, tenant_region: str) -> PlanhatError:
+    """R-10: Planhat answers a token sent to another region's host with 401."""
+    return PlanhatError(
+        401,
+        f"Unauthorized request: you may be using an incorrect region. This host serves region "
+        f"{host_region!r}; the token's tenant lives in {tenant_region!r} "
+        f"(https://{tenant_region}.planhat.com)",
+    )

@@ -17,11 +17,14 @@ from fake_planhat.journal import (
     DEFAULT_MAX_ENTRIES,
     Journal,
 )
-from fake_planhat.ratelimit import RateLimiter
+from fake_planhat.ratelimit import PLANHAT_LIMITS, RateLimiter
 from fake_planhat.state import (
     DEFAULT_API_TOKEN,
     DEFAULT_TENANT_TOKEN,
     Doc,
+    GroupPolicy,
+    LimitsPolicy,
+    PagePolicy,
     Store,
     Tenant,
     TenantSettings,
@@ -40,12 +43,18 @@ class FakePlanhat:
     """A Planhat stand-in: tenants and their state, a request journal and a virtual clock.
 
     One default tenant is created from ``tenant_token`` (for ``/dock/segment`` and
-    ``/analytics/<token>``) and ``api_token`` (for the REST API), with the ``unassigned`` policy
-    (default ``"keep"``).
+    ``/analytics/<token>``) and ``api_token`` (for the REST API), with the tenant settings
+    (docs/fidelity.md lists what each switches; None means the default):
+
+    * ``unassigned``: ``"keep"`` (default) or ``"discard"`` new contacts without a company (P-8);
+    * ``group``: ``"metrics"`` (default, Planhat's documented reading) or ``"upsert"`` (P-7);
+    * ``page``: ``"activity"`` (default) or ``"ignore"`` (P-6a);
+    * ``limits``: ``"off"`` (default) or ``"planhat"``, Planhat's documented rate limits (R-9);
+    * ``region``: the tenant's REST region, ``"api"`` (default), ``"api-eu"`` … (R-10).
 
     With ``state_file``, tenants, API tokens, settings and documents are kept in that SQLite
     file (:mod:`fake_planhat.persistence`): what it holds is restored first, a restored default
-    tenant keeps its settings unless ``unassigned`` is given, and each write is committed before
+    tenant keeps its settings except those given here, and each write is committed before
     its answer. :meth:`close` closes the file. The journal, faults, rate limiter and clock are
     not kept.
     """
@@ -56,6 +65,10 @@ class FakePlanhat:
         tenant_token: str = DEFAULT_TENANT_TOKEN,
         api_token: str = DEFAULT_API_TOKEN,
         unassigned: UnassignedPolicy | None = None,
+        group: GroupPolicy | None = None,
+        page: PagePolicy | None = None,
+        limits: LimitsPolicy | None = None,
+        region: str | None = None,
         seed: int | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
         journal_body_limit: int = DEFAULT_BODY_LIMIT,
@@ -68,7 +81,12 @@ class FakePlanhat:
         self.store = Store(self.clock, self.ids)
         self.journal = Journal(journal_size, journal_body_limit, journal_max_bytes)
         self.faults = Faults()  # seeded fault rules (docs/control-plane.md)
-        self.rate_limit = RateLimiter()  # Planhat's REST limits, off until enabled
+        self.rate_limit = RateLimiter()  # limits of the user's choosing, off until enabled
+        # R-9: Planhat's documented limits, for tenants with the setting limits="planhat"
+        self.planhat_limits = RateLimiter()
+        self.planhat_limits.enable(
+            PLANHAT_LIMITS.per_second, PLANHAT_LIMITS.per_minute, PLANHAT_LIMITS.burst
+        )
         # Required on the control plane when set, and always when listening beyond loopback.
         self.admin_token = admin_token
         self.tenant_token = tenant_token
@@ -78,13 +96,23 @@ class FakePlanhat:
             from fake_planhat.persistence import StateFile
 
             self.persistence = StateFile(state_file, self.store)
-        restored = self.store.tenant(tenant_token) is not None
-        settings = (
-            None
-            if restored and unassigned is None
-            else TenantSettings(unassigned=unassigned or "keep")
-        )
+        given = {
+            name: value
+            for name, value in (
+                ("unassigned", unassigned),
+                ("group", group),
+                ("page", page),
+                ("limits", limits),
+                ("region", region),
+            )
+            if value is not None
+        }
+        restored = self.store.tenant(tenant_token)
         try:
+            if restored is not None:
+                settings = restored.settings.changed(**given) if given else None
+            else:
+                settings = TenantSettings().changed(**given)
             self.store.add_tenant(tenant_token, {api_token: "write"}, settings)
         except BaseException:
             self.close()
@@ -144,12 +172,15 @@ class FakePlanhat:
         *,
         unassigned: UnassignedPolicy = "keep",
         read_only_api_tokens: tuple[str, ...] = (),
+        **settings: Any,
     ) -> Tenant:
-        """Add a tenant (several tenants share one fake; each sees only its own data)."""
+        """Add a tenant (several tenants share one fake; each sees only its own data);
+        ``settings`` are the other tenant settings (``group="upsert"``, ``region="api-eu"`` …)."""
         tokens = {t: "read" for t in read_only_api_tokens}
         if api_token is not None:
             tokens[api_token] = "write"
-        return self.store.add_tenant(tenant_token, tokens, TenantSettings(unassigned=unassigned))
+        chosen = TenantSettings().changed(unassigned=unassigned, **settings)
+        return self.store.add_tenant(tenant_token, tokens, chosen)
 
     def reset(self, tenant_token: str | None = None) -> None:
         """Forget all data and journal entries, or one tenant's.
@@ -162,6 +193,7 @@ class FakePlanhat:
                 tenant.reset()
             self.faults.clear()
             self.rate_limit.reset()
+            self.planhat_limits.reset()
         else:
             self.tenant(tenant_token).reset()
         self.journal.clear(tenant_token)
@@ -236,15 +268,11 @@ class FakePlanhat:
         return company
 
     def settings(self, tenant_token: str | None = None, **changes: Any) -> Mapping[str, Any]:
-        """Read or change a tenant's settings (``unassigned="discard"``)."""
+        """Read or change a tenant's settings (``unassigned``, ``group``, ``page``, ``limits``,
+        ``region``: docs/fidelity.md); raises ValueError naming each bad one, changing none."""
         tenant = self.tenant(tenant_token)
-        given = "unassigned" in changes
-        policy = changes.pop("unassigned", None)
         if changes:
-            raise ValueError(f"unknown settings: {', '.join(sorted(changes))}")
-        if given:
-            if policy not in ("keep", "discard"):
-                raise ValueError("unassigned must be 'keep' or 'discard'")
+            settings = tenant.settings.changed(**changes)
             # through the store, so a state file saves the change
-            self.store.add_tenant(tenant.token, settings=TenantSettings(unassigned=policy))
+            self.store.add_tenant(tenant.token, settings=settings)
         return tenant.settings.to_json()

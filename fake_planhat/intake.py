@@ -1,8 +1,13 @@
-"""CONTRACT §4 as code: what Planhat does with a Segment message (rules P-1 … P-11).
+"""The rules of docs/contract.md §4 as code: what Planhat does with a Segment message (rules
+P-1 … P-11, P-6a).
 
 Pure domain logic over a :class:`~fake_planhat.state.Tenant`; the HTTP layer (``api/dock.py``,
 ``api/analytics.py``) only parses, authenticates and journals. Every function here runs with the
 tenant's lock held by :func:`apply_message` / :func:`record_activity`.
+
+Where Planhat's documents are silent the behaviour is decided, listed in docs/fidelity.md with
+the tenant setting that switches it, and named in the :class:`Outcome`'s ``decided`` list, so
+the journal and the dashboard show which effects came from a decided behaviour.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ class Outcome:
     companies: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)
     matched_by: str | None = None
+    decided: list[str] = field(default_factory=list)  # rule ids of decided behaviours applied
+
+    def decide(self, rule: str) -> None:
+        """Mark that a decided behaviour (docs/fidelity.md) shaped this outcome."""
+        if rule not in self.decided:
+            self.decided.append(rule)
 
     def ignored(self, reason: str) -> Outcome:
         self.status, self.reason = "ignored", reason
@@ -59,6 +70,7 @@ class Outcome:
             "companies": list(self.companies),
             "activities": list(self.activities),
             "matchedBy": self.matched_by,
+            "decided": list(self.decided),
         }
 
 
@@ -193,12 +205,24 @@ def _identify(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome) -> O
         tenant.update_doc(tenant.contacts, contact["_id"], fields)
         outcome.touch_contact(contact["_id"])
         outcome.did(f"updated contact {contact['_id']} (matched by {matched_by})")
+        if company is not None and contact["_id"] in tenant.unassigned:
+            # P-5 (documented): "as the user … logs in again it'll start working as expected"
+            tenant.assign(contact["_id"], company["_id"])
+            outcome.touch_company(company["_id"])
+            outcome.did(
+                f"assigned waiting contact {contact['_id']} to company {company['_id']} (P-5)"
+            )
         return outcome
     fields.setdefault("email", email)
     if fields["email"] is None:
         del fields["email"]
     if key is not None:
         fields["externalId"] = key
+    if company is None and ckey is None and email is not None:
+        company = tenant.company_for_email_domain(email)
+        if company is not None:
+            outcome.decide("P-5")  # the 'certain enough' test of the domain guess is ours
+            outcome.did(f"company {company['_id']} guessed from the email's domain (P-5, R-6)")
     return _create_contact(tenant, message, fields, company, ckey, outcome)
 
 
@@ -212,6 +236,7 @@ def _create_contact(
 ) -> Outcome:
     """A new contact from the intake: on its company, or unassigned (P-8), source Segment."""
     if company is None and tenant.settings.unassigned == "discard":
+        outcome.decide("P-8")
         return outcome.dropped(
             "new contact without a company discarded: tenant setting unassigned=discard (P-8)"
         )
@@ -227,6 +252,7 @@ def _create_contact(
             message_id=message_id if isinstance(message_id, str) else None,
             company_key=ckey,
         )
+        outcome.decide("P-8")  # waiting, not yet an enduser: ours (unassigned=keep)
         outcome.did(f"created contact {contact['_id']} unassigned: no company (P-8)")
     else:
         outcome.touch_company(company["_id"])
@@ -244,7 +270,7 @@ class ActivityInput:
     user_key: str | None
     email: str | None
     company_key: str | None
-    action: str
+    action: str | None  # R-7: optional
     info: Any
     date: Any
     name: Any = None
@@ -311,6 +337,11 @@ def _track_or_page(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome)
             return outcome.ignored("track without an event name")
         action = event
     else:
+        # P-6a (decided): Planhat's older help acts on identify and track only; Segment's
+        # catalog lists page. The tenant setting page: activity | ignore switches it.
+        outcome.decide("P-6a")
+        if tenant.settings.page == "ignore":
+            return outcome.ignored("page ignored: tenant setting page=ignore (P-6a)")
         action = page_action(message)
     properties = message.get("properties")
     timestamp = message.get("timestamp")
@@ -330,10 +361,81 @@ def _track_or_page(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome)
 # --- group: rule P-7 -------------------------------------------------------------------------
 
 
+def metric_doc(
+    tenant: Tenant,
+    *,
+    dimension: str,
+    value: Any,
+    model: str,
+    parent: Doc,
+    company_id: str | None,
+    external_id: str | None,
+    time: Any,
+) -> Doc:
+    """One metric data point as R-8 shapes it: ``dimensionId, value, model, time, parentId``
+    (the object it measures), ``companyId``; ``externalId`` keeps the key it was posted with."""
+    return tenant.new_doc(
+        {
+            "dimensionId": dimension,
+            "value": value,
+            "model": model,
+            "time": time,
+            "parentId": parent["_id"],
+            "companyId": company_id,
+            "externalId": external_id,
+        }
+    )
+
+
+def _record_group_metrics(
+    tenant: Tenant, message: Mapping[str, Any], company: Doc, group_id: str, outcome: Outcome
+) -> int:
+    """P-7: each numeric trait becomes a Company metric data point dated ``timestamp``."""
+    timestamp = message.get("timestamp")
+    time = timestamp if timestamp is not None else tenant.clock.now_iso()
+    recorded = 0
+    for dimension, value in _obj(message.get("traits")).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            point = metric_doc(
+                tenant,
+                dimension=dimension,
+                value=value,
+                model="Company",
+                parent=company,
+                company_id=company["_id"],
+                external_id=group_id,
+                time=time,
+            )
+            tenant.metrics.insert(point)
+            outcome.did(f"recorded metric {dimension!r}={value!r}")
+            recorded += 1
+    return recorded
+
+
 def _group(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome) -> Outcome:
     group_id = id_key(message.get("groupId"))
     if group_id is None:
         return outcome.ignored("group without a groupId (P-7)")
+    if tenant.settings.group == "upsert":
+        return _group_upsert(tenant, message, group_id, outcome)
+    # P-7 (documented): a group call feeds Company Metrics; it "does not update object's fields"
+    company = tenant.company_by_key(group_id)
+    if company is None:
+        return outcome.ignored(
+            f"group for an unknown company (no company has externalId {group_id!r}); with "
+            "tenant setting group=metrics a group call creates nothing (P-7)"
+        )
+    outcome.touch_company(company["_id"])
+    if _record_group_metrics(tenant, message, company, group_id, outcome) == 0:
+        return outcome.ignored("group without numeric traits: no metric to record (P-7)")
+    return outcome
+
+
+def _group_upsert(
+    tenant: Tenant, message: Mapping[str, Any], group_id: str, outcome: Outcome
+) -> Outcome:
+    """P-7 with tenant setting ``group: upsert`` (decided): the earlier, undocumented reading."""
+    outcome.decide("P-7")
     traits = _obj(message.get("traits"))
     name = traits.get("name")
     custom = {k: v for k, v in traits.items() if k != "name" and isinstance(v, SCALARS)}
@@ -346,31 +448,15 @@ def _group(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome) -> Outc
                 "custom": custom,
             }
         )
-        outcome.did(f"created company {company['_id']}")
+        outcome.did(f"created company {company['_id']} (group=upsert, P-7)")
     else:
         changes: dict[str, Any] = {"custom": custom}
         if isinstance(name, str):
             changes["name"] = name
         tenant.update_doc(tenant.companies, company["_id"], changes)
-        outcome.did(f"updated company {company['_id']}")
+        outcome.did(f"updated company {company['_id']} (group=upsert, P-7)")
     outcome.touch_company(company["_id"])
-    timestamp = message.get("timestamp")
-    date = timestamp if timestamp is not None else tenant.clock.now_iso()
-    for dimension, value in traits.items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            tenant.metrics.insert(
-                tenant.new_doc(
-                    {
-                        "dimensionId": dimension,
-                        "value": value,
-                        "model": "Company",
-                        "companyId": company["_id"],
-                        "externalId": group_id,
-                        "date": date,
-                    }
-                )
-            )
-            outcome.did(f"recorded metric {dimension!r}={value!r}")
+    _record_group_metrics(tenant, message, company, group_id, outcome)
     contact, matched_by = match_contact(tenant, user_key(message), email_of(message), company)
     if contact is not None and contact["_id"] in tenant.unassigned:
         tenant.assign(contact["_id"], company["_id"])

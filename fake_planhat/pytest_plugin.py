@@ -15,7 +15,11 @@ The ``planhat`` marker sets a test's fake up before it runs::
 
     @pytest.mark.planhat(seed={"tenants": {...}}, faults=[{"path": "/dock/segment",
                          "status": 503, "on_calls": [1]}], unassigned="discard",
+                         group="upsert", page="ignore", limits="planhat", region="api-eu",
                          frozen_at="2026-01-01T00:00:00Z")
+
+The tenant settings (``unassigned``, ``group``, ``page``, ``limits``, ``region``) take the names
+and values they take everywhere else (docs/fidelity.md).
 
 Markers on a class or module apply first, the test's own last. Under pytest-xdist each worker
 has its own fakes and server.
@@ -36,16 +40,18 @@ if TYPE_CHECKING:
     from fake_planhat.server import ServerThread
 
 MARKER = "planhat"
-MARKER_ARGS = ("seed", "faults", "unassigned", "frozen_at")
+SETTINGS = ("unassigned", "group", "page", "limits", "region")  # the tenant settings
+MARKER_ARGS = ("seed", "faults", *SETTINGS, "frozen_at")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, faults=(), unassigned=None, frozen_at=None): set up the test's "
-        "fake-planhat (planhat / planhat_live fixtures): seed JSON, fault rules (Faults.add "
-        "keyword arguments), the tenant's unassigned policy ('keep' or 'discard'), a frozen "
-        "clock (ISO-8601 instant).",
+        f"{MARKER}(seed=None, faults=(), unassigned=None, group=None, page=None, limits=None, "
+        "region=None, frozen_at=None): set up the test's fake-planhat (planhat / planhat_live "
+        "fixtures): seed JSON, fault rules (Faults.add keyword arguments), the tenant settings "
+        "(unassigned: keep|discard, group: metrics|upsert, page: activity|ignore, limits: "
+        "off|planhat, region: api|api-eu|...), a frozen clock (ISO-8601 instant).",
     )
 
 
@@ -99,12 +105,13 @@ def _apply(fake: FakePlanhat, settings: Mapping[str, Any]) -> None:
             fake.clock.freeze(frozen_at)
         except (TypeError, ValueError) as exc:
             _fail(f"{where}(frozen_at={frozen_at!r}): {exc}")
-    unassigned = settings.get("unassigned")
-    if unassigned is not None:
-        try:
-            fake.settings(unassigned=unassigned)
-        except ValueError as exc:
-            _fail(f"{where}(unassigned={unassigned!r}): {exc}")
+    for name in SETTINGS:
+        value = settings.get(name)
+        if value is not None:
+            try:
+                fake.settings(**{name: value})
+            except ValueError as exc:
+                _fail(f"{where}({name}={value!r}): {exc}")
     seed = settings.get("seed")
     if seed is not None:
         try:

@@ -1,8 +1,15 @@
-"""Planhat's REST rate limits, per tenant, off unless enabled.
+"""Planhat's REST rate limits, per tenant, off unless enabled (rule R-9).
 
 Planhat documents "200 calls per minute (soft), 150 requests per second (hard), bursts of 50"
-(PLANHAT-FACTS, Conventions). The fake models that as two checks per tenant, both of which must
-pass:
+(docs.planhat.com, limits). Two ways to turn limits on:
+
+* the tenant setting ``limits: planhat`` (R-9, off by default: decided) applies
+  :data:`PLANHAT_LIMITS` to that tenant: the hard limits only, since a soft limit is one Planhat
+  does not enforce;
+* ``PUT /_fake/rate-limit`` (:meth:`RateLimiter.enable`) applies limits of your choosing to
+  every tenant, for testing a client's 429 handling.
+
+Each is modelled as two checks per tenant, both of which must pass:
 
 * a token bucket holding ``burst`` requests, refilled at ``per_second`` requests a second;
 * a sliding window allowing ``per_minute`` requests in any 60 seconds.
@@ -41,6 +48,11 @@ class RateLimit:
 
     def to_json(self) -> dict[str, Any]:
         return {"perSecond": self.per_second, "perMinute": self.per_minute, "burst": self.burst}
+
+
+# R-9: 150 requests/s hard with bursts of 50. The soft 200/min is not enforced, so the minute
+# window is only what 150/s already implies.
+PLANHAT_LIMITS = RateLimit(per_second=150, per_minute=150 * 60, burst=50)
 
 
 @dataclass(frozen=True)

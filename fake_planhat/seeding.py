@@ -4,7 +4,9 @@ The seed's shape (``POST /_fake/seed``, :meth:`FakePlanhat.seed`)::
 
     {"tenants": {"<tenant token>": {
         "apiTokens": {"<API token>": "write" | "read"},
-        "settings": {"unassigned": "keep" | "discard"},
+        "settings": {"unassigned": "keep" | "discard", "group": "metrics" | "upsert",
+                     "page": "activity" | "ignore", "limits": "off" | "planhat",
+                     "region": "api" | "api-eu" | ...},
         "companies": [...], "endusers": [...], "unassigned": [...],
         "activities": [...], "metrics": [...]}}}
 
@@ -35,8 +37,8 @@ from fake_planhat.state import (
     Tenant,
     TenantSettings,
     UnassignedEntry,
-    UnassignedPolicy,
     id_key,
+    setting_problem,
 )
 
 TENANT_KEYS = (
@@ -49,7 +51,6 @@ TENANT_KEYS = (
     "metrics",
 )
 SCOPES = ("write", "read")
-POLICIES: tuple[UnassignedPolicy, ...] = ("keep", "discard")
 MAX_REPORTED = 10  # problems listed in one error message
 
 # A company reference resolved at check time: an existing or explicit ``_id`` (str), or the
@@ -234,16 +235,16 @@ def _plan_tenant(
         if not isinstance(settings, dict):
             check.fail(f"{where}.settings", "must be an object")
         else:
-            for name in settings:
-                if name != "unassigned":
-                    check.fail(f"{where}.settings.{name}", "is not a setting; use unassigned")
-            policy = settings.get("unassigned", "keep")
-            if policy not in POLICIES:
-                check.fail(
-                    f"{where}.settings.unassigned", f"must be 'keep' or 'discard', got {policy!r}"
-                )
-            else:
-                plan.settings = TenantSettings(unassigned=policy)
+            problems = [
+                (name, problem)
+                for name, value in settings.items()
+                if (problem := setting_problem(name, value)) is not None
+            ]
+            for name, problem in problems:
+                check.fail(f"{where}.settings.{name}", problem)
+            if not problems:
+                base = tenant.settings if tenant is not None else TenantSettings()
+                plan.settings = base.changed(**settings)
 
     company_ids = _ids(tenant, "companies")
     contact_ids = _ids(tenant, "endusers")

@@ -13,6 +13,8 @@ as its holder lets go. Unwatched tenants use plain dicts and a plain RLock, at n
 from __future__ import annotations
 
 import copy
+import dataclasses
+import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -59,6 +61,33 @@ def email_key(value: Any) -> str | None:
 
 def plain_key(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def email_domain(value: Any) -> str | None:
+    """The domain of an email, trimmed and case-folded (rule R-6), or None without one."""
+    key = email_key(value)
+    if key is None or "@" not in key:
+        return None
+    domain = key.rpartition("@")[2].strip()
+    return domain or None
+
+
+# Public mail providers: an address there says nothing about the company (P-5 email-domain
+# guess). Planhat publishes no such list, so this one is decided: the common webmail domains.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
+        "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com",
+        "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com", "gmx.de", "gmx.net", "web.de",
+        "proton.me", "protonmail.com", "pm.me", "yandex.com", "yandex.ru", "mail.ru", "qq.com",
+        "163.com", "126.com", "zoho.com", "fastmail.com", "hey.com", "tutanota.com", "mail.com",
+    }
+)  # fmt: skip
+
+
+def _field_of(index_name: str) -> str:
+    """An index named ``field#variant`` indexes ``field`` under another key (``email#domain``)."""
+    return index_name.partition("#")[0]
 
 
 class Collection:
@@ -125,7 +154,7 @@ class Collection:
     def update(self, doc_id: str, changes: Mapping[str, Any]) -> Doc:
         """Apply a partial update; ``custom`` merges per key, as Planhat's PUT does."""
         doc = self._docs[doc_id]
-        touched = [f for f in self._indexes if f in changes]
+        touched = [f for f in self._indexes if _field_of(f) in changes]
         for field_name in touched:
             self._index_remove(field_name, doc)
         for name, value in changes.items():
@@ -160,12 +189,12 @@ class Collection:
             index.clear()
 
     def _index_add(self, field_name: str, doc: Doc) -> None:
-        key = self._index_keys[field_name](doc.get(field_name))
+        key = self._index_keys[field_name](doc.get(_field_of(field_name)))
         if key is not None:
             self._indexes[field_name].setdefault(key, {})[doc["_id"]] = None
 
     def _index_remove(self, field_name: str, doc: Doc) -> None:
-        key = self._index_keys[field_name](doc.get(field_name))
+        key = self._index_keys[field_name](doc.get(_field_of(field_name)))
         if key is None:
             return
         ids = self._indexes[field_name].get(key)
@@ -175,14 +204,70 @@ class Collection:
                 del self._indexes[field_name][key]
 
 
+GroupPolicy = Literal["metrics", "upsert"]
+PagePolicy = Literal["activity", "ignore"]
+LimitsPolicy = Literal["off", "planhat"]
+
+# Each tenant setting, its allowed values (the first is the default). One table, so the control
+# plane, seeds, the CLI, the pytest marker and FakePlanhat(...) take the same names and values.
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "unassigned": ("keep", "discard"),  # P-8 (decided)
+    "group": ("metrics", "upsert"),  # P-7: metrics is documented, upsert decided
+    "page": ("activity", "ignore"),  # P-6a (decided)
+    "limits": ("off", "planhat"),  # R-9 (decided: off by default)
+}
+# R-10: Planhat's REST hosts are api.planhat.com and api-<region>.planhat.com.
+REGION_PATTERN = re.compile(r"api(-[a-z]+[0-9]*)?")
+KNOWN_REGIONS = ("api", "api-eu", "api-eu2", "api-eu3", "api-us2", "api-us4")
+DEFAULT_REGION = "api"
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the tenant setting ``name``, or None when it can."""
+    if name == "region":
+        if isinstance(value, str) and REGION_PATTERN.fullmatch(value):
+            return None
+        return f"region must be a Planhat REST region such as 'api' or 'api-eu', got {value!r}"
+    choices = SETTING_CHOICES.get(name)
+    if choices is None:
+        known = ", ".join([*SETTING_CHOICES, "region"])
+        return f"{name} is not a setting; the settings are {known}"
+    if value not in choices:
+        return f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}"
+    return None
+
+
 @dataclass
 class TenantSettings:
-    """Per-tenant behaviour switches (rule P-8's ``unassigned: keep | discard``)."""
+    """Per-tenant behaviour switches: ``unassigned`` (P-8), ``group`` (P-7), ``page`` (P-6a),
+    ``limits`` (R-9) and ``region`` (R-10). Every decided behaviour is switched here."""
 
     unassigned: UnassignedPolicy = "keep"
+    group: GroupPolicy = "metrics"
+    page: PagePolicy = "activity"
+    limits: LimitsPolicy = "off"
+    region: str = DEFAULT_REGION
 
     def to_json(self) -> dict[str, Any]:
-        return {"unassigned": self.unassigned}
+        return {
+            "unassigned": self.unassigned,
+            "group": self.group,
+            "page": self.page,
+            "limits": self.limits,
+            "region": self.region,
+        }
+
+    def changed(self, **changes: Any) -> TenantSettings:
+        """A copy with ``changes`` applied; raises ValueError naming every bad one."""
+        problems = [p for n, v in changes.items() if (p := setting_problem(n, v)) is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TenantSettings:
+        """Settings from their JSON (missing ones take their defaults); ValueError when bad."""
+        return cls().changed(**dict(data))
 
 
 @dataclass
@@ -299,7 +384,13 @@ class Tenant:
     def __post_init__(self) -> None:
         self.contacts = Collection(
             "enduser",
-            {"externalId": id_key, "sourceId": id_key, "email": email_key, "companyId": plain_key},
+            {
+                "externalId": id_key,
+                "sourceId": id_key,
+                "email": email_key,
+                "email#domain": email_domain,
+                "companyId": plain_key,
+            },
         )
         self.companies = Collection("company", {"externalId": id_key, "sourceId": id_key})
         self.activities = Collection("activity", {"contactId": plain_key, "companyId": plain_key})
@@ -358,6 +449,28 @@ class Tenant:
             return None
         found = self.companies.find("externalId", company_key)
         return found[0] if found else None
+
+    def company_for_email_domain(self, email: str) -> Doc | None:
+        """The one company an email's domain points to (P-5's guess, R-6's ``domains``): its
+        explicit ``domains`` or its endusers' email domains hold the domain, no other company's
+        do, and the domain is not a public mail provider (a decided list). Else None."""
+        domain = email_domain(email)
+        if domain is None or domain in PUBLIC_MAIL_DOMAINS:
+            return None
+        ids = {
+            c["companyId"]
+            for c in self.contacts.find("email#domain", email)
+            if c.get("companyId") and c["_id"] not in self.unassigned
+        }
+        for company in self.companies:
+            explicit = company.get("domains")
+            if isinstance(explicit, list) and any(
+                isinstance(d, str) and d.strip().casefold() == domain for d in explicit
+            ):
+                ids.add(company["_id"])
+        if len(ids) != 1:
+            return None
+        return self.companies.get(ids.pop())
 
     def is_enduser(self, contact_id: str) -> bool:
         """An unassigned contact is not an enduser yet (rule P-8)."""

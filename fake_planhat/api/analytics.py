@@ -1,10 +1,13 @@
 """Planhat's tracking endpoints: ``POST /analytics/<tenant_token>`` (one activity) and
-``POST /analytics/bulk/<tenant_token>`` (an array of at most 5,000), as CONTRACT A-1 names them.
+``POST /analytics/bulk/<tenant_token>`` (a JSON array), rules A-1 and R-7.
 
 The tenant token in the path authenticates; there is no auth header. Each activity is resolved
-as a Segment track is (CONTRACT §4): matched by ``externalId`` then email (P-4), its contact
-created on a known company, dropped silently without one (P-6), and the journal says why an
-item was not recorded (P-11).
+as a Segment track is (docs/contract.md §4): matched by ``externalId`` then email (P-4), its
+contact created on a known company, dropped silently without one (P-6), and the journal says why
+an item was not recorded (P-11).
+
+Documented (docs/fidelity.md): no item cap, only the 32 MB body (A-1); ``action`` is optional;
+``date`` is any date string JavaScript parses (R-7, see :mod:`fake_planhat._jsdate`).
 
 Decided (Planhat documents neither):
 
@@ -12,9 +15,13 @@ Decided (Planhat documents neither):
 - Field aliases from Planhat's 2017 API: ``euExtId`` and ``id`` mean ``externalId``, ``cId``
   means ``companyExternalId``. The canonical name wins when both are present; among the user
   keys the first usable one in the order ``externalId``, ``euExtId``, ``id`` is taken.
-- A field of the wrong type, or a missing ``action``, is a 400 that names the field (and, for
-  bulk, the item's index); a bulk payload is then rejected whole, with no state change.
-- The answer is 200 ``{"processed": <activities recorded>, "ignored": <items not recorded>}``.
+- ``weight`` and ``count`` given as numeric strings (``"2"``) are read as numbers; any other
+  string takes the default 1 (R-7 leniency).
+- An item that cannot be used (not an object, a field of a type nothing can be made of, a date
+  JavaScript would not parse) is a 400 on the single route; in a bulk it is listed in the
+  answer's ``errors`` and the other items are recorded (R-7).
+- The answer is 200 ``{"processed": <activities recorded>, "ignored": <items not recorded>}``,
+  plus ``"errors": [{"item": <index>, "error": "..."}]`` when some items were unusable.
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ from typing import Any
 from flask import Blueprint, Response
 
 from fake_planhat import errors, intake
+from fake_planhat._jsdate import parse_js_date
 from fake_planhat.api.common import (
-    BULK_MAX_ITEMS,
     LIMIT_ANALYTICS,
     json_response,
     note,
@@ -62,6 +69,14 @@ def _is_object(value: Any) -> bool:
     return isinstance(value, dict)
 
 
+def _is_weight(value: Any) -> bool:
+    return _is_number(value) or isinstance(value, str)
+
+
+def _is_date(value: Any) -> bool:
+    return parse_js_date(value) is not None
+
+
 # field -> (type check, what the message says is expected)
 FIELD_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{name: (_is_id, "a string or a number") for name in USER_KEY_FIELDS},
@@ -70,25 +85,39 @@ FIELD_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "name": (_is_str, "a string"),
     "companyId": (_is_str, "a string (the company's _id)"),
     "action": (_is_str, "a string"),
-    "weight": (_is_number, "a number"),
-    "count": (_is_number, "a number"),
-    "date": (_is_id, "a string or a number (the time of the activity)"),
+    "weight": (_is_weight, "a number"),
+    "count": (_is_weight, "a number"),
+    "date": (_is_date, "a date JavaScript parses (an ISO-8601 string, say) or epoch milliseconds"),
     "info": (_is_object, "an object"),
 }
+
+
+def _lenient_number(value: Any) -> Any:
+    """R-7 (decided leniency): a number as is, a numeric string as its number, else 1."""
+    if value is None:
+        return 1
+    if _is_number(value):
+        return value
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return 1
+    if number != number or number in (float("inf"), float("-inf")):
+        return 1
+    return int(number) if number.is_integer() else number
 
 
 def parse_activity(item: Mapping[str, Any], subject: str, now: str) -> intake.ActivityInput:
     """One posted activity as the intake's input; ``subject`` names it in 400 messages.
 
-    ``null`` counts as absent; ``date`` is kept as sent (A-4) and defaults to ``now``.
+    ``null`` counts as absent; ``action`` is optional (R-7); ``date`` is kept as sent (A-4) and
+    defaults to ``now``.
     """
     for name, (is_valid, expected) in FIELD_TYPES.items():
         value = item.get(name)
         if value is not None and not is_valid(value):
             raise errors.wrong_type(f"The field {name!r} of {subject}", expected, value)
     action = item.get("action")
-    if not isinstance(action, str) or action == "":
-        raise errors.missing_field("action", subject, "a non-empty string naming the activity")
     user_key = next(
         (k for k in (id_key(item.get(f)) for f in USER_KEY_FIELDS) if k is not None), None
     )
@@ -99,7 +128,6 @@ def parse_activity(item: Mapping[str, Any], subject: str, now: str) -> intake.Ac
     company_id = item.get("companyId")
     info = item.get("info")
     date = item.get("date")
-    weight, count = item.get("weight"), item.get("count")
     return intake.ActivityInput(
         user_key=user_key,
         email=email if email_key(email) is not None else None,
@@ -110,8 +138,8 @@ def parse_activity(item: Mapping[str, Any], subject: str, now: str) -> intake.Ac
         name=item.get("name"),
         company_id=company_id or None,
         source=None,
-        weight=weight if weight is not None else 1,
-        count=count if count is not None else 1,
+        weight=_lenient_number(item.get("weight")),
+        count=_lenient_number(item.get("count")),
     )
 
 
@@ -152,9 +180,12 @@ def _record(tenant: Tenant, activities: Sequence[intake.ActivityInput]) -> list[
         return [intake.record_activity(tenant, a, intake.Outcome()) for a in activities]
 
 
-def _answer(outcome: intake.Outcome, items: int) -> Response:
+def _answer(outcome: intake.Outcome, items: int, problems: list[dict[str, Any]]) -> Response:
     recorded = len(outcome.activities)
-    return json_response({"processed": recorded, "ignored": items - recorded})
+    answer: dict[str, Any] = {"processed": recorded, "ignored": items - recorded}
+    if problems:
+        answer["errors"] = problems
+    return json_response(answer)
 
 
 @bp.post("/analytics/<tenant_token>")
@@ -165,21 +196,29 @@ def track_one(tenant_token: str) -> Response:
     activity = parse_activity(item, "the activity", tenant.clock.now_iso())
     (outcome,) = _record(tenant, [activity])
     note(outcome=outcome)
-    return _answer(outcome, 1)
+    return _answer(outcome, 1, [])
 
 
 @bp.post("/analytics/bulk/<tenant_token>")
 def track_bulk(tenant_token: str) -> Response:
-    """An array of at most 5,000 activities (A-1), validated whole before any is recorded."""
+    """An array of activities with no item cap, only the 32 MB body (A-1); an unusable item is
+    reported in ``errors`` and the rest are recorded (R-7)."""
     tenant = path_tenant(tenant_token)
     items = require_array(read_json(LIMIT_ANALYTICS, BULK_ROUTE), "A bulk of activities")
-    if len(items) > BULK_MAX_ITEMS:
-        raise errors.too_many_items(len(items), BULK_MAX_ITEMS, BULK_ROUTE)
     now = tenant.clock.now_iso()
-    activities = [
-        parse_activity(require_object(item, f"Item {index}"), f"item {index}", now)
-        for index, item in enumerate(items)
-    ]
-    outcome = merge_outcomes(_record(tenant, activities))
+    usable: list[tuple[int, intake.ActivityInput]] = []
+    problems: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            usable.append(
+                (index, parse_activity(require_object(item, f"Item {index}"), f"item {index}", now))
+            )
+        except errors.PlanhatError as exc:
+            problems.append({"item": index, "error": exc.message})
+    outcomes = [intake.Outcome().ignored(p["error"]) for p in problems]
+    recorded = _record(tenant, [a for _, a in usable])
+    by_index = dict(zip([i for i, _ in usable], recorded, strict=True))
+    by_index.update({p["item"]: o for p, o in zip(problems, outcomes, strict=True)})
+    outcome = merge_outcomes([by_index[i] for i in range(len(items))])
     note(outcome=outcome)
-    return _answer(outcome, len(items))
+    return _answer(outcome, len(items), problems)

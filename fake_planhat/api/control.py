@@ -19,10 +19,11 @@ from flask import Blueprint, Response, current_app, request
 
 from fake_planhat import errors, seeding
 from fake_planhat.api.common import JsonProblem, fake, json_response, parse_json
-from fake_planhat.app import is_control_path
+from fake_planhat.app import is_control_path, region_base_url
 from fake_planhat.auth import fingerprint
-from fake_planhat.state import Tenant
+from fake_planhat.state import KNOWN_REGIONS, SETTING_CHOICES, Tenant
 
+SETTING_NAMES = (*SETTING_CHOICES, "region")  # the tenant settings, as every door names them
 bp = Blueprint("control", __name__)
 
 # Faults.add's keyword arguments, as the control plane spells them.
@@ -295,9 +296,33 @@ def settings() -> Response:
     if request.method == "GET":
         return json_response(tenant.settings.to_json())
     body = _body()
-    _only_keys(body, ("unassigned",))
+    _only_keys(body, SETTING_NAMES)
     changed = _call(lambda: fake().settings(tenant.token, **body))
     return json_response(dict(changed))
+
+
+@bp.get("/regions")
+def regions() -> Response:
+    """R-10 over a socket: the base URL of each region (``/_region/<name>`` on this host) and
+    which tenants live there. A URL without the prefix names no region (decided)."""
+    _args()
+    here = {t.settings.region for t in fake().store.tenants()}
+    names = [*KNOWN_REGIONS, *sorted(here - set(KNOWN_REGIONS))]
+    return json_response(
+        {
+            "regions": [
+                {
+                    "name": name,
+                    "baseUrl": region_base_url(request.host_url, name),
+                    "tenants": [
+                        _fp(t) for t in fake().store.tenants() if t.settings.region == name
+                    ],
+                }
+                for name in names
+            ],
+            "analytics": region_base_url(request.host_url, "analytics"),
+        }
+    )
 
 
 # --- rule P-8: the unassigned list -----------------------------------------------------------

@@ -1,19 +1,20 @@
 """Planhat's metrics: ``POST /dimensiondata/<tenant_token>`` writes data points,
-``GET /dimensiondata`` reads them (PLANHAT-FACTS "Activities and metrics").
+``GET /dimensiondata`` reads them (rule R-8).
 
-A data point is stored in the shape rule P-7's group metrics have: ``dimensionId``, ``value``,
-``model``, ``companyId`` (the company's ``_id``), ``externalId``, ``date``; an ``Enduser`` point
-also carries ``enduserId``.
+Documented (docs/fidelity.md): ``model`` is ``Company`` (the default), ``EndUser``, ``Asset`` or
+``Project``; a read record is ``{_id, dimensionId, time, value, model, parentId, companyId,
+companyName}``, as public clients type it. A point posted with ``externalId`` measures the
+object of that model whose ``externalId`` it is (``parentId``); ``companyId`` is its company.
 
 Decided (Planhat documents neither):
 
-- ``model`` is ``Company`` (the default) or ``Enduser``, compared case-insensitively.
+- ``model`` is compared case-insensitively (``Enduser`` is ``EndUser``).
 - A bad item (not an object, no ``dimensionId`` string, a ``value`` that is not a number, an
-  unknown model, an ``externalId`` naming no company or enduser, a ``date`` that is not an
-  ISO-8601 string) is listed in the answer's ``errors``; the other items are stored. Only a body
-  that is neither an object nor an array is a 400. No item count limit beyond the 32 MB body.
+  unknown model, an ``externalId`` naming no object of its model, a ``date`` JavaScript would not
+  parse) is listed in the answer's ``errors``; the other items are stored. Only a body that is
+  neither an object nor an array is a 400. No item count limit beyond the 32 MB body.
 - ``GET``: ``cid`` (or ``cId``) is the company ``_id``, ``dimid`` (or ``dimId``) the dimension;
-  ``from``/``to`` are whole UTC days since 1970-01-01, both inclusive, and a point whose date
+  ``from``/``to`` are whole UTC days since 1970-01-01, both inclusive, and a point whose time
   cannot be parsed is left out of a ranged query; ``from`` after ``to`` is a 400. ``limit``
   defaults to 100 and is capped at 5,000. Points come oldest first.
 """
@@ -27,6 +28,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from fake_planhat import errors, intake
+from fake_planhat._jsdate import parse_js_date
 from fake_planhat.api.common import (
     LIMIT_ANALYTICS,
     json_response,
@@ -37,13 +39,20 @@ from fake_planhat.api.common import (
     read_json,
     rest_tenant,
 )
-from fake_planhat.clock import parse_instant
 from fake_planhat.state import Doc, Tenant, id_key
 
 bp = Blueprint("dimensiondata", __name__)
 
 POST_ROUTE = "/dimensiondata/<tenantToken>"
-MODELS = {"company": "Company", "enduser": "Enduser"}
+# R-8: the models Planhat's metrics take; the collection each one's objects live in.
+MODELS = {"company": "Company", "enduser": "EndUser", "asset": "Asset", "project": "Project"}
+COLLECTIONS = {
+    "Company": "companies",
+    "EndUser": "endusers",
+    "Asset": "assets",
+    "Project": "projects",
+}
+RECORD_FIELDS = ("_id", "dimensionId", "time", "value", "model", "parentId", "companyId")
 MAX_LIMIT = 5000
 EPOCH = date(1970, 1, 1)
 
@@ -53,28 +62,26 @@ class ItemError(Exception):
 
 
 def _target(tenant: Tenant, model: str, external_id: str) -> tuple[str | None, Doc]:
-    """The company ``_id`` of the point and the document its ``externalId`` names."""
+    """The company ``_id`` of the point and the object its ``externalId`` names (R-8)."""
     if model == "Company":
         company = tenant.company_by_key(external_id)
         if company is None:
             raise ItemError(errors.item_not_found("company", external_id))
         return company["_id"], company
-    endusers = [
-        c for c in tenant.contacts.find("externalId", external_id) if tenant.is_enduser(c["_id"])
-    ]
-    if not endusers:
-        raise ItemError(errors.item_not_found("enduser", external_id))
-    return endusers[0].get("companyId"), endusers[0]
+    collection = tenant.collections().get(COLLECTIONS[model])
+    found = [] if collection is None else collection.find("externalId", external_id)
+    if model == "EndUser":
+        found = [c for c in found if tenant.is_enduser(c["_id"])]
+    if not found:
+        raise ItemError(errors.item_not_found(model, external_id))
+    company_id = found[0].get("companyId")
+    return (company_id if isinstance(company_id, str) else None), found[0]
 
 
 def _parse_date(value: Any) -> date | None:
-    """The UTC day of a point's date, or None when it is not an ISO-8601 string."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_instant(value).date()
-    except (ValueError, OverflowError):
-        return None
+    """The UTC day of a point's time, or None when JavaScript would not parse it."""
+    moment = parse_js_date(value)
+    return moment.date() if moment is not None else None
 
 
 def data_point(tenant: Tenant, item: Any) -> Doc:
@@ -92,25 +99,38 @@ def data_point(tenant: Tenant, item: Any) -> Doc:
     raw_model = item.get("model", "Company")
     model = MODELS.get(raw_model.casefold()) if isinstance(raw_model, str) else None
     if model is None:
-        raise ItemError(errors.item_wrong_type("model", '"Company" or "Enduser"', raw_model))
+        raise ItemError(
+            errors.item_wrong_type("model", '"Company", "EndUser", "Asset" or "Project"', raw_model)
+        )
     external_id = id_key(item.get("externalId"))
     if external_id is None:
         raise ItemError(errors.item_missing("externalId", "a non-empty string or a number"))
     when = item.get("date")
     if when is not None and _parse_date(when) is None:
-        raise ItemError(errors.item_wrong_type("date", "an ISO-8601 date string", when))
+        raise ItemError(errors.item_wrong_type("date", "a date JavaScript parses", when))
     company_id, target = _target(tenant, model, external_id)
-    fields: Doc = {
-        "dimensionId": dimension,
-        "value": value,
-        "model": model,
-        "companyId": company_id,
-        "externalId": external_id,
-        "date": when if when is not None else tenant.clock.now_iso(),
-    }
-    if model == "Enduser":
-        fields["enduserId"] = target["_id"]
-    return tenant.new_doc(fields)
+    return intake.metric_doc(
+        tenant,
+        dimension=dimension,
+        value=value,
+        model=model,
+        parent=target,
+        company_id=company_id,
+        external_id=external_id,
+        time=when if when is not None else tenant.clock.now_iso(),
+    )
+
+
+def record(tenant: Tenant, doc: Doc) -> Doc:
+    """A stored point as ``GET /dimensiondata`` shows it (R-8), ``companyName`` looked up."""
+    shown = {name: doc.get(name) for name in RECORD_FIELDS}
+    if shown["time"] is None and doc.get("date") is not None:  # a point seeded in the old shape
+        shown["time"] = doc["date"]
+    if shown["parentId"] is None and doc.get("model", "Company") == "Company":
+        shown["parentId"] = doc.get("companyId")
+    company = tenant.companies.get(doc.get("companyId") or "")
+    shown["companyName"] = company.get("name") if company is not None else None
+    return shown
 
 
 @bp.post("/dimensiondata/<tenant_token>")
@@ -192,7 +212,7 @@ def _candidates(tenant: Tenant, company_id: str | None, dimension: str | None) -
 
 
 def _in_days(doc: Doc, first: int | None, last: int | None) -> bool:
-    day = _parse_date(doc.get("date"))
+    day = _parse_date(doc.get("time", doc.get("date")))
     if day is None:
         return False
     number = (day - EPOCH).days
@@ -213,4 +233,4 @@ def list_points() -> Response:
         docs = _candidates(tenant, company_id, dimension)
         if first is not None or last is not None:
             docs = (d for d in docs if _in_days(d, first, last))
-        return json_response(page(docs, params))
+        return json_response(page((record(tenant, d) for d in docs), params))

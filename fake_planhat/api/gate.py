@@ -23,6 +23,7 @@ from flask import Response, current_app, g, request
 from fake_planhat import errors
 from fake_planhat.api.common import credentials, fake, note
 from fake_planhat.app import CONTROL_PREFIX, is_control_path
+from fake_planhat.auth import check_region
 from fake_planhat.fake import FakePlanhat
 from fake_planhat.faults import CUT_ENVIRON_KEY
 
@@ -60,7 +61,7 @@ def before_request() -> Response | None:
     cut = _apply_fault(planhat)
     if cut is not None:
         return cut
-    _enforce_rate_limit(planhat)
+    _enforce_region_and_rate_limit(planhat)
     return None
 
 
@@ -230,9 +231,10 @@ def _is_rest_route() -> bool:
     return "tenant_token" not in (request.view_args or {})
 
 
-def _enforce_rate_limit(planhat: FakePlanhat) -> None:
-    limiter = planhat.rate_limit
-    if not limiter.enabled or not _is_rest_route():
+def _enforce_region_and_rate_limit(planhat: FakePlanhat) -> None:
+    """R-10: a tenant's API token on another region's REST host is a 401. R-9: the tenant's
+    setting ``limits: planhat`` applies Planhat's limits, else the control plane's limiter."""
+    if not _is_rest_route():
         return
     creds = credentials()
     if creds.token is None or creds.problem is not None:
@@ -240,7 +242,12 @@ def _enforce_rate_limit(planhat: FakePlanhat) -> None:
     found = planhat.store.tenant_for_api_token(creds.token)
     if found is None:
         return
-    decision = limiter.check(found[0].token)
+    tenant = found[0]
+    check_region(tenant, request.host)
+    limiter = planhat.planhat_limits if tenant.settings.limits == "planhat" else planhat.rate_limit
+    if not limiter.enabled:
+        return
+    decision = limiter.check(tenant.token)
     limit = limiter.limit
     if decision is None or limit is None:  # turned off by another thread meanwhile
         return

@@ -1,8 +1,11 @@
-"""An independent model of CONTRACT §4 (rules P-1 … P-11) for the stateful test.
+"""An independent model of docs/contract.md §4 (rules P-1 … P-11, P-6a) for the stateful test.
 
-Written from CONTRACT.md and the decisions recorded for the intake, never from fake_planhat: plain
-lists and dicts, linear scans, no indexes, no locks. The stateful test runs the same messages
-through the fake and through this model and compares what each holds.
+Written from the contract's text and the decisions recorded in docs/fidelity.md, never from
+fake_planhat: plain lists and dicts, linear scans, no indexes, no locks. The stateful test runs
+the same messages through the fake and through this model and compares what each holds.
+
+Tenant settings (both values of each are modelled): ``unassigned: keep | discard`` (P-8),
+``group: metrics | upsert`` (P-7), ``page: activity | ignore`` (P-6a).
 
 Decisions this model follows where the contract is silent (the brief's, plus two of its own,
 marked *model*):
@@ -11,7 +14,13 @@ marked *model*):
   ``custom`` unchanged, objects and arrays are not stored;
 - keys: a non-blank string verbatim, a number as its decimal string (whole floats as integer
   digits); booleans are not keys;
-- identify never assigns an existing contact to a company (only group does, P-7);
+- a later identify assigns a contact that waits unassigned when its company key names an
+  existing company (P-5); a contact already on a company is never moved;
+- a new contact with no company key but an email whose domain is held by exactly one company
+  (explicit ``domains`` plus its endusers' email domains), not a public mail provider, goes to
+  that company (P-5, R-6);
+- ``group: metrics``: a known company gets one metric point per numeric trait, and nothing else
+  changes; an unknown company, a missing groupId, or no numeric trait → ignored;
 - a discarded contact is removed, with its activities; a later identify creates a new one;
 - a track without a non-empty string ``event`` is ignored;
 - *model*: a new contact stores the P-2 email (``traits.email`` else ``context.traits.email``):
@@ -67,11 +76,23 @@ def _usable_email(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() != "" else None
 
 
+# Public mail providers: a domain there says nothing about a company (P-5's guess). The fake's
+# list is longer; the stateful test only draws these.
+PUBLIC_MAIL = frozenset({"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com"})
+
+
+def domain_of(email: Any) -> str | None:
+    if not isinstance(email, str) or "@" not in email.strip():
+        return None
+    return email.strip().casefold().rsplit("@", 1)[1] or None
+
+
 @dataclass
 class Company:
     external_id: str
     name: str
     custom: dict[str, Any] = field(default_factory=dict)
+    domains: list[str] = field(default_factory=list)  # set explicitly (from a CRM, R-6)
 
 
 @dataclass
@@ -100,6 +121,30 @@ class IntakeModel:
         self.companies: list[Company] = []
         self.metrics: list[Metric] = []
         self.discard_unassigned = False  # tenant setting unassigned: keep | discard (P-8)
+        self.group = "metrics"  # tenant setting group: metrics | upsert (P-7)
+        self.page = "activity"  # tenant setting page: activity | ignore (P-6a)
+
+    def add_company(self, external_id: str, name: str, domains: list[str]) -> Company:
+        """A company from a CRM or the REST API: where companies come from by default."""
+        company = Company(external_id, name, domains=list(domains))
+        self.companies.append(company)
+        return company
+
+    def guess_company(self, email: str | None) -> Company | None:
+        """P-5 / R-6: the one company whose domains hold the email's domain."""
+        domain = domain_of(email)
+        if domain is None or domain in PUBLIC_MAIL:
+            return None
+        holders = [
+            c
+            for c in self.companies
+            if domain in [d.casefold() for d in c.domains]
+            or any(
+                k.company is c and not k.unassigned and domain_of(k.fields.get("email")) == domain
+                for k in self.contacts
+            )
+        ]
+        return holders[0] if len(holders) == 1 else None
 
     # --- keys (P-1, P-2, P-3) ------------------------------------------------------------
 
@@ -167,10 +212,15 @@ class IntakeModel:
         key, email = self.user_key(message), self.email(message)
         if key is None and email is None:
             return "ignored"  # P-5
-        company = self.company(self.company_key(message))
+        company_key = self.company_key(message)
+        company = self.company(company_key)
         contact = self.match(key, email, company)
         traits = _object(message.get("traits"))
+        if contact is not None and contact.unassigned and company is not None:
+            self.assign(contact, company)  # P-5: the later identify with a known company
         if contact is None:
+            if company is None and company_key is None:
+                company = self.guess_company(email)
             if company is None and self.discard_unassigned:
                 return "dropped"  # P-8, setting unassigned=discard
             contact = Contact(
@@ -207,6 +257,8 @@ class IntakeModel:
             if not isinstance(action, str) or action == "":
                 return "ignored"
         else:
+            if self.page == "ignore":
+                return "ignored"  # P-6a
             action = self.page_action(message)
         key, email = self.user_key(message), self.email(message)
         if key is None and email is None:
@@ -252,6 +304,16 @@ class IntakeModel:
         if group_id is None:
             return "ignored"  # P-7
         traits = _object(message.get("traits"))
+        if self.group == "metrics":
+            company = self.company(group_id)
+            numbers = [(t, v) for t, v in traits.items() if is_number(v)]
+            if company is None or not numbers:
+                return "ignored"
+            timestamp = message.get("timestamp")
+            for trait, value in numbers:
+                date = timestamp if timestamp is not None else self.now
+                self.metrics.append(Metric(company, trait, value, date))
+            return "applied"
         name = traits.get("name")
         company = self.company(group_id)
         if company is None:

@@ -81,6 +81,13 @@ def track(user_id: Any = None, event: str = "Signed Up", **context: Any) -> Mess
     return message
 
 
+def add_company(fake: FakePlanhat, key: Any, name: str | None = None) -> dict[str, Any]:
+    """A company as it comes in real Planhat: from a CRM or the REST API, not from Segment
+    (with the default ``group: metrics`` a group call creates nothing, P-7)."""
+    external_id = str(key) if not isinstance(key, float) else str(int(key))
+    return fake.tenant().create_company({"name": name or external_id, "externalId": external_id})
+
+
 def state_of(fake: FakePlanhat) -> tuple[Any, ...]:
     return (contacts(fake), fake.companies(), fake.activities(), fake.metrics())
 
@@ -159,7 +166,7 @@ def test_P1_whitespace_and_non_scalar_ids_are_not_keys(
     "user_id", ["ユーザー42", "👩‍💻dev", "مستخدم", "e\u0301", " padded ", "tab\there", "\u0000"]
 )
 def test_P1_unicode_user_ids_are_kept_verbatim(fake: FakePlanhat, send: Send, user_id: str) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     send(identify(user_id, companyId="g1"))
     assert send(track(user_id, event="Ünïcode ✓")) == "applied"
     contact = only_contact(fake)
@@ -257,33 +264,40 @@ def test_P3_company_key_order(
     fake: FakePlanhat, send: Send, where: Message, expected: str, kind: str
 ) -> None:
     for key in ("ca", "cb", "cc", "cd"):
-        send(group(key))
+        add_company(fake, key)
     message = {"type": kind, "userId": "u1", "event": "Signed Up", **where}
     assert send(message) == "applied"
     assert only_contact(fake)["companyId"] == company_id(fake, expected)
 
 
 def test_P3_numeric_company_key_matches_its_decimal_string(fake: FakePlanhat, send: Send) -> None:
-    send(group(42))
+    add_company(fake, 42)
     assert fake.companies()[0]["externalId"] == "42"
     send(identify("u1", companyId="42"))
     send(track("u2", groupId=42.0))
     assert {c["companyId"] for c in contacts(fake)} == {company_id(fake, "42")}
 
 
-def test_P3_group_uses_group_id_not_traits_company(fake: FakePlanhat, send: Send) -> None:
-    send(group("g-group", companyId="g-trait", company_id="g-trait2"))
-    send({**group("g-group2"), "context": {"groupId": "g-context"}})
-    assert sorted(c["externalId"] for c in fake.companies()) == ["g-group", "g-group2"]
+@pytest.mark.parametrize("setting", ["metrics", "upsert"])
+def test_P3_group_uses_group_id_not_traits_company(
+    fake: FakePlanhat, send: Send, setting: str
+) -> None:
+    fake.settings(group=setting)
+    for key in ("g-group", "g-group2", "g-trait", "g-trait2", "g-context"):
+        add_company(fake, key)
+    send(group("g-group", companyId="g-trait", company_id="g-trait2", n=1))
+    send({**group("g-group2", n=2), "context": {"groupId": "g-context"}})
+    keys = {c["_id"]: c["externalId"] for c in fake.companies()}
+    assert sorted(keys[m["companyId"]] for m in fake.metrics()) == ["g-group", "g-group2"]
 
 
 # --- P-4 matching ----------------------------------------------------------------------------
 
 
-def two_contacts_sharing_an_email(send: Send) -> None:
+def two_contacts_sharing_an_email(fake: FakePlanhat, send: Send) -> None:
     """A (older) on g1 and B (newer, updated last) on g2, both with the mailbox e@x.io."""
-    send(group("g1"))
-    send(group("g2"))
+    add_company(fake, "g1")
+    add_company(fake, "g2")
     send(identify("a", email="e@x.io", companyId="g1"))
     send(identify("b", companyId="g2"))
     send(identify("b", email="E@X.io"))  # matched by user key: B now shares A's mailbox
@@ -294,7 +308,7 @@ def two_contacts_sharing_an_email(send: Send) -> None:
 def test_P4_prefers_contact_in_company_of_company_key(
     fake: FakePlanhat, send: Send, company: str, owner: str, kind: str
 ) -> None:
-    two_contacts_sharing_an_email(send)
+    two_contacts_sharing_an_email(fake, send)
     message = {
         "type": kind,
         "event": "Clicked",
@@ -315,8 +329,8 @@ def test_P4_prefers_contact_in_company_of_company_key(
 def test_P4_prefers_oldest_when_no_company(
     fake: FakePlanhat, send: Send, company_key: str | None
 ) -> None:
-    two_contacts_sharing_an_email(send)
-    send(group("g3"))
+    two_contacts_sharing_an_email(fake, send)
+    add_company(fake, "g3")
     traits: dict[str, Any] = {"email": " e@x.IO", "title": "picked"}
     if company_key is not None:
         traits["companyId"] = company_key
@@ -376,7 +390,7 @@ def test_P5_ignored_without_user_key_or_email(
 
 
 def test_P5_new_contact_fields(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     send(identify("u1", companyId="g1", email="Ann@x.io", name="Ann Lee", title="CEO"))
     contact = only_contact(fake)
     assert {k: contact[k] for k in ("externalId", "email", "name", "title", "source")} == {
@@ -502,15 +516,89 @@ def test_P5_new_contact_without_known_company_is_unassigned(fake: FakePlanhat, s
     assert fake.dump()["unassigned"][0]["_unassigned"]["companyKey"] == "not-yet"
 
 
-def test_P5_identify_does_not_move_an_existing_contact(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1"))
-    send(group("g2"))
+def test_P5_identify_does_not_move_an_assigned_contact(fake: FakePlanhat, send: Send) -> None:
+    add_company(fake, "g1")
+    add_company(fake, "g2")
     send(identify("u1", companyId="g1"))
-    send(identify("u2"))
     send(identify("u1", companyId="g2"))
-    send(identify("u2", companyId="g2"))  # decided: only group assigns (P-7)
-    assert [c["externalId"] for c in fake.unassigned()] == ["u2"]
-    assert fake.endusers()[0]["companyId"] == company_id(fake, "g1")
+    assert only_contact(fake)["companyId"] == company_id(fake, "g1")
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"companyId": "g1"},
+        {"company_id": "g1"},
+        {"company": {"id": "g1"}},
+    ],
+    ids=["companyId", "company_id", "company.id"],
+)
+def test_P5_later_identify_with_known_company_assigns_a_waiting_contact(
+    fake: FakePlanhat, send: Send, later: dict[str, Any]
+) -> None:
+    """The common Segment flow: a partial identify first, the full one at the next login."""
+    send(identify("u1", email="ann@acme.io"))
+    send(track("u1", event="Early"))
+    (waiting,) = fake.unassigned()
+    add_company(fake, "g1", name="Acme")
+    assert send(identify("u1", **later)) == "applied"
+    assert fake.unassigned() == []
+    (enduser,) = fake.endusers()
+    assert (enduser["_id"], enduser["companyId"]) == (waiting["_id"], company_id(fake, "g1"))
+    assert enduser["companyName"] == "Acme"
+    outcome = last_outcome(fake)
+    assert any("assigned waiting contact" in e for e in outcome["effects"])
+    assert outcome["decided"] == []  # documented behaviour
+    send(track("u1", event="Later"))
+    assert {a["companyId"] for a in fake.activities() if a["action"] == "Later"} == {
+        company_id(fake, "g1")
+    }
+
+
+def test_P5_later_identify_with_an_unknown_company_keeps_it_waiting(
+    fake: FakePlanhat, send: Send
+) -> None:
+    send(identify("u1"))
+    assert send(identify("u1", companyId="not-yet")) == "applied"
+    assert [c["externalId"] for c in fake.unassigned()] == ["u1"]
+
+
+def test_P5_email_domain_guess_assigns_a_new_contact(fake: FakePlanhat, send: Send) -> None:
+    acme = add_company(fake, "g1", name="Acme")
+    fake.tenant().update_doc(fake.tenant().companies, acme["_id"], {"domains": ["acme.io"]})
+    assert send(identify("u1", email="Ann@ACME.io")) == "applied"
+    assert only_contact(fake)["companyId"] == acme["_id"]
+    outcome = last_outcome(fake)
+    assert outcome["decided"] == ["P-5"]  # the 'certain enough' test is ours
+    assert any("guessed from the email's domain" in e for e in outcome["effects"])
+
+
+def test_P5_email_domain_guess_uses_endusers_domains(fake: FakePlanhat, send: Send) -> None:
+    add_company(fake, "g1")
+    send(identify("boss", email="boss@globex.com", companyId="g1"))
+    send(identify("u2", email="new@globex.com"))
+    assert {c["externalId"]: c["companyId"] for c in contacts(fake)} == {
+        "boss": company_id(fake, "g1"),
+        "u2": company_id(fake, "g1"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["public-provider", "two-companies", "no-company", "company-key-given"]
+)
+def test_P5_email_domain_guess_only_when_certain(fake: FakePlanhat, send: Send, case: str) -> None:
+    domain = "gmail.com" if case == "public-provider" else "acme.io"
+    if case != "no-company":
+        acme = add_company(fake, "g1")
+        fake.tenant().update_doc(fake.tenant().companies, acme["_id"], {"domains": [domain]})
+    if case == "two-companies":
+        other = add_company(fake, "g2")
+        fake.tenant().update_doc(fake.tenant().companies, other["_id"], {"domains": [domain]})
+    message = identify("u1", email=f"ann@{domain}")
+    if case == "company-key-given":
+        message["traits"]["companyId"] = "unknown"
+    send(message)
+    assert [c["externalId"] for c in fake.unassigned()] == ["u1"]
 
 
 # --- P-6 track and page ----------------------------------------------------------------------
@@ -580,7 +668,7 @@ def test_P6_activity_info_is_properties_and_date_is_timestamp(
 def test_P6_track_creates_contact_on_known_company(
     fake: FakePlanhat, send: Send, kind: str
 ) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     message = {
         "type": kind,
         "event": "Signed Up",
@@ -604,7 +692,7 @@ def test_P6_track_creates_contact_on_known_company(
 
 
 def test_P6_track_creates_contact_by_email_alone(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     send({**track(), "context": {"groupId": "g1", "traits": {"email": "e@x.io"}}})
     contact = only_contact(fake)
     assert (contact["email"], contact.get("externalId")) == ("e@x.io", None)
@@ -617,7 +705,7 @@ def test_P6_track_creates_contact_by_email_alone(fake: FakePlanhat, send: Send) 
 def test_P6_dropped_without_company(
     fake: FakePlanhat, send: Send, company: Message | None, kind: str
 ) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     message = {"type": kind, "event": "E", "userId": "ghost", "context": company or {}}
     assert send(message) == "dropped"
     assert (contacts(fake), fake.activities()) == ([], [])
@@ -637,13 +725,121 @@ def test_P6_track_without_event_is_ignored(fake: FakePlanhat, send: Send, event:
 def test_P6_activity_without_user_key_or_email_is_not_applied(
     fake: FakePlanhat, send: Send
 ) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     result = send({"type": "track", "event": "E", "anonymousId": "a", "context": {"groupId": "g1"}})
     assert result in ("ignored", "dropped")
     assert (contacts(fake), fake.activities()) == ([], [])
 
 
+# --- P-6a page switch -------------------------------------------------------------------------
+
+
+def test_P6a_page_becomes_an_activity_by_default_marked_decided(
+    fake: FakePlanhat, send: Send
+) -> None:
+    assert fake.settings()["page"] == "activity"
+    add_company(fake, "g1")
+    send(identify("u1", companyId="g1"))
+    assert send({"type": "page", "userId": "u1", "name": "Pricing"}) == "applied"
+    assert [a["action"] for a in fake.activities()] == ["Viewed Pricing Page"]
+    assert last_outcome(fake)["decided"] == ["P-6a"]
+
+
+def test_P6a_page_ignore_setting_records_nothing(fake: FakePlanhat, send: Send) -> None:
+    add_company(fake, "g1")
+    send(identify("u1", companyId="g1"))
+    fake.settings(page="ignore")
+    before = state_of(fake)
+    page = {"type": "page", "userId": "u1", "name": "Pricing", "context": {"groupId": "g1"}}
+    assert send(page) == "ignored"
+    assert send({**page, "userId": "stranger"}) == "ignored"  # no contact created either
+    assert state_of(fake) == before
+    outcome = last_outcome(fake)
+    assert "page=ignore" in outcome["reason"]
+    assert outcome["decided"] == ["P-6a"]
+    assert send(track("u1", event="Still tracked")) == "applied"  # track is untouched
+
+
 # --- P-7 group -------------------------------------------------------------------------------
+# Default ``group: metrics`` (documented): numeric traits become Company metrics, nothing else.
+# ``group: upsert`` (decided): the earlier reading, which also creates and updates the company.
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "date"),
+    [("2025-06-30T08:00:00.000Z", "2025-06-30T08:00:00.000Z"), (None, FROZEN_AT)],
+)
+@pytest.mark.parametrize("setting", ["metrics", "upsert"])
+def test_P7_group_metrics_with_dimension_id_model_and_date(
+    fake: FakePlanhat, send: Send, timestamp: str | None, date: str, setting: str
+) -> None:
+    fake.settings(group=setting)
+    add_company(fake, "g1", name="Acme")
+    message = group(
+        "g1", name="Acme", employees=120, mrr=99.5, debt=-3, big=2**60, active=True, plan="pro"
+    )
+    if timestamp is not None:
+        message["timestamp"] = timestamp
+    assert send(message) == "applied"
+    company = company_id(fake, "g1")
+    points = [
+        (m["dimensionId"], m["value"], m["model"], m["time"], m["companyId"], m["parentId"])
+        for m in fake.metrics()
+    ]
+    assert sorted(points) == sorted(
+        (dimension, value, "Company", date, company, company)
+        for dimension, value in (("employees", 120), ("mrr", 99.5), ("debt", -3), ("big", 2**60))
+    )
+    send(group("g1", employees=121))  # each group adds a data point; it never overwrites
+    assert [m["value"] for m in fake.metrics() if m["dimensionId"] == "employees"] == [120, 121]
+
+
+def test_P7_group_metrics_default_does_not_update_company_fields(
+    fake: FakePlanhat, send: Send
+) -> None:
+    """Planhat: "the usage data … does not update object's fields"."""
+    assert fake.settings()["group"] == "metrics"
+    add_company(fake, "g1", name="Acme")
+    before = fake.companies()
+    assert send(group("g1", name="Renamed", plan="pro", seats=5)) == "applied"
+    assert fake.companies() == before
+    assert [m["dimensionId"] for m in fake.metrics()] == ["seats"]
+    assert last_outcome(fake)["decided"] == []
+
+
+@pytest.mark.parametrize(
+    "who",
+    [{"userId": "u1"}, {"traits": {"email": "ann@x.io"}}],
+    ids=["userId", "email"],
+)
+def test_P7_group_metrics_default_assigns_no_contact(
+    fake: FakePlanhat, send: Send, who: Message
+) -> None:
+    send(identify("u1", email="ann@x.io"))
+    add_company(fake, "g1")
+    message = {"type": "group", "groupId": "g1", **who}
+    message["traits"] = {"seats": 1, **message.get("traits", {})}
+    send(message)
+    assert [c["externalId"] for c in fake.unassigned()] == ["u1"]
+
+
+def test_P7_group_metrics_default_unknown_company_is_ignored(
+    fake: FakePlanhat, send: Send
+) -> None:
+    assert send(group("nobody", "u1", name="Acme", seats=3)) == "ignored"
+    assert (fake.companies(), fake.metrics(), contacts(fake)) == ([], [], [])
+    outcome = last_outcome(fake)
+    assert "unknown company" in outcome["reason"]
+    assert "P-7" in outcome["reason"]
+
+
+def test_P7_group_metrics_default_without_numeric_traits_is_ignored(
+    fake: FakePlanhat, send: Send
+) -> None:
+    add_company(fake, "g1")
+    assert send(group("g1", name="Acme", active=True)) == "ignored"
+    assert fake.metrics() == []
+    assert "numeric" in last_outcome(fake)["reason"]
 
 
 @pytest.mark.parametrize(
@@ -655,7 +851,7 @@ def test_P6_activity_without_user_key_or_email_is_not_applied(
         ("g1", {"name": "Ünïcorn ☂ شركة"}, "g1", "Ünïcorn ☂ شركة"),
     ],
 )
-def test_P7_group_creates_company(
+def test_P7_upsert_group_creates_company(
     fake: FakePlanhat,
     send: Send,
     group_id: Any,
@@ -663,12 +859,15 @@ def test_P7_group_creates_company(
     external_id: str,
     name: str,
 ) -> None:
+    fake.settings(group="upsert")
     assert send(group(group_id, **traits)) == "applied"
     (company,) = fake.companies()
     assert (company["externalId"], company["name"]) == (external_id, name)
+    assert last_outcome(fake)["decided"] == ["P-7"]
 
 
-def test_P7_group_updates_company(fake: FakePlanhat, send: Send) -> None:
+def test_P7_upsert_group_updates_company(fake: FakePlanhat, send: Send) -> None:
+    fake.settings(group="upsert")
     send(group("g1", name="Acme", plan="free", seats=5))
     send(group("g1", plan="pro"))
     assert [(c["name"], c["custom"]) for c in fake.companies()] == [
@@ -681,7 +880,10 @@ def test_P7_group_updates_company(fake: FakePlanhat, send: Send) -> None:
     assert sorted(c["name"] for c in fake.companies()) == ["Acme Inc", "One"]
 
 
-def test_P7_group_custom_gets_scalar_traits_except_name(fake: FakePlanhat, send: Send) -> None:
+def test_P7_upsert_group_custom_gets_scalar_traits_except_name(
+    fake: FakePlanhat, send: Send
+) -> None:
+    fake.settings(group="upsert")
     traits = {
         "name": "Acme",
         "industry": "Tech",
@@ -703,32 +905,6 @@ def test_P7_group_custom_gets_scalar_traits_except_name(fake: FakePlanhat, send:
 
 
 @pytest.mark.parametrize(
-    ("timestamp", "date"),
-    [("2025-06-30T08:00:00.000Z", "2025-06-30T08:00:00.000Z"), (None, FROZEN_AT)],
-)
-def test_P7_group_metrics_with_dimension_id_model_and_date(
-    fake: FakePlanhat, send: Send, timestamp: str | None, date: str
-) -> None:
-    message = group(
-        "g1", name="Acme", employees=120, mrr=99.5, debt=-3, big=2**60, active=True, plan="pro"
-    )
-    if timestamp is not None:
-        message["timestamp"] = timestamp
-    send(message)
-    company = company_id(fake, "g1")
-    points = [
-        (m["dimensionId"], m["value"], m["model"], m["date"], m["companyId"])
-        for m in fake.metrics()
-    ]
-    assert sorted(points) == sorted(
-        (dimension, value, "Company", date, company)
-        for dimension, value in (("employees", 120), ("mrr", 99.5), ("debt", -3), ("big", 2**60))
-    )
-    send(group("g1", employees=121))  # each group adds a data point; it never overwrites
-    assert [m["value"] for m in fake.metrics() if m["dimensionId"] == "employees"] == [120, 121]
-
-
-@pytest.mark.parametrize(
     "who",
     [
         {"userId": "u1"},
@@ -739,7 +915,10 @@ def test_P7_group_metrics_with_dimension_id_model_and_date(
     ],
     ids=["userId", "numeric-userId", "user_id", "context-email", "traits-email"],
 )
-def test_P7_group_assigns_unassigned_contact(fake: FakePlanhat, send: Send, who: Message) -> None:
+def test_P7_upsert_group_assigns_unassigned_contact(
+    fake: FakePlanhat, send: Send, who: Message
+) -> None:
+    fake.settings(group="upsert")
     user_id = "7" if who.get("userId") == 7 else "u1"
     send(identify(user_id, email="ann@x.io"))
     assert fake.endusers() == []
@@ -752,20 +931,32 @@ def test_P7_group_assigns_unassigned_contact(fake: FakePlanhat, send: Send, who:
     assert enduser["companyName"] == "Acme"
 
 
-def test_P7_group_does_not_move_an_assigned_contact(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1"))
+@pytest.mark.parametrize("setting", ["metrics", "upsert"])
+def test_P7_group_does_not_move_an_assigned_contact(
+    fake: FakePlanhat, send: Send, setting: str
+) -> None:
+    fake.settings(group=setting)
+    add_company(fake, "g1")
+    add_company(fake, "g2")
     send(identify("u1", companyId="g1"))
-    send(group("g2", "u1"))
+    send(group("g2", "u1", seats=1))
     assert only_contact(fake)["companyId"] == company_id(fake, "g1")
 
 
-def test_P7_group_never_creates_a_contact(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1", "stranger", email="billing@acme.io"))
+@pytest.mark.parametrize("setting", ["metrics", "upsert"])
+def test_P7_group_never_creates_a_contact(fake: FakePlanhat, send: Send, setting: str) -> None:
+    fake.settings(group=setting)
+    add_company(fake, "g1")
+    send(group("g1", "stranger", email="billing@acme.io", seats=2))
     assert contacts(fake) == []
 
 
+@pytest.mark.parametrize("setting", ["metrics", "upsert"])
 @pytest.mark.parametrize("group_id", ["absent", None, "", "   ", True, {"id": "g1"}, ["g1"]])
-def test_P7_missing_group_id_is_ignored(fake: FakePlanhat, send: Send, group_id: Any) -> None:
+def test_P7_missing_group_id_is_ignored(
+    fake: FakePlanhat, send: Send, group_id: Any, setting: str
+) -> None:
+    fake.settings(group=setting)
     message: Message = {"type": "group", "userId": "u1", "traits": {"name": "Acme", "n": 1}}
     if group_id != "absent":
         message["groupId"] = group_id
@@ -794,13 +985,14 @@ def test_P8_unassigned_contact_is_not_an_enduser_but_later_events_match_it(
 
 
 def test_P8_get_endusers_lists_a_contact_only_once_assigned(
-    client: FlaskClient, send: Send, rest_auth: dict[str, str]
+    fake: FakePlanhat, client: FlaskClient, send: Send, rest_auth: dict[str, str]
 ) -> None:
     send(identify("u1", email="a@x.io"))
     assert client.get("/endusers", headers=rest_auth).get_json() == []
     waiting = client.get("/_fake/unassigned").get_json()["unassigned"]
     assert [c["externalId"] for c in waiting] == ["u1"]
-    send(group("g1", "u1"))
+    fake.tenant().create_company({"name": "Acme", "externalId": "g1"})
+    send(identify("u1", companyId="g1"))  # P-5: the later identify assigns it
     assert [c["externalId"] for c in client.get("/endusers", headers=rest_auth).get_json()] == [
         "u1"
     ]
@@ -809,7 +1001,7 @@ def test_P8_get_endusers_lists_a_contact_only_once_assigned(
 
 @pytest.mark.parametrize("how", ["_id", "extid"])
 def test_P8_assign_makes_an_ordinary_enduser(fake: FakePlanhat, send: Send, how: str) -> None:
-    send(group("g1", name="Acme"))
+    add_company(fake, "g1", name="Acme")
     send(identify("u1"))
     (waiting,) = fake.unassigned()
     target = company_id(fake, "g1") if how == "_id" else "extid-g1"
@@ -841,14 +1033,14 @@ def test_P8_discard_removes_it_and_a_later_identify_creates_a_new_one(
 
 
 def test_P8_discard_setting_drops_new_contacts_at_once(fake: FakePlanhat, send: Send) -> None:
-    assert fake.settings() == {"unassigned": "keep"}
+    assert fake.settings()["unassigned"] == "keep"
     send(identify("early"))
     fake.settings(unassigned="discard")
     assert send(identify("late", email="late@x.io")) == "dropped"
     assert "P-8" in last_outcome(fake)["reason"]
     assert [c["externalId"] for c in contacts(fake)] == ["early"]
     assert send(identify("early", title="kept")) == "applied"  # existing ones still match
-    send(group("g1"))
+    add_company(fake, "g1")
     assert send(identify("onco", companyId="g1")) == "applied"  # with a company it is created
     assert sorted(c["externalId"] for c in fake.endusers()) == ["onco"]
     fake.settings(unassigned="keep")
@@ -873,7 +1065,7 @@ def test_P8_discard_setting_drops_new_contacts_at_once(fake: FakePlanhat, send: 
     ids=["alias", "screen", "delete", "wrong-case", "unknown", "empty", "no-type"],
 )
 def test_P9_other_types_ignored_200(fake: FakePlanhat, send: Send, message: Message) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     send(identify("u1", companyId="g1"))
     before = state_of(fake)
     assert send(message) == "ignored"
@@ -885,7 +1077,7 @@ def test_P9_other_types_ignored_200(fake: FakePlanhat, send: Send, message: Mess
 
 
 def test_P10_source_segment(fake: FakePlanhat, send: Send) -> None:
-    send(group("g1"))
+    add_company(fake, "g1")
     send(identify("by-identify", companyId="g1", source="CRM"))  # a trait named source: custom
     send(track("by-track", groupId="g1"))
     send({"type": "page", "userId": "by-identify", "name": "Home"})
@@ -947,7 +1139,7 @@ def test_P11_ignored_and_dropped_answer_200_and_journal_says_why(
 def test_P11_applied_messages_journal_their_effects(
     fake: FakePlanhat, client: FlaskClient, intake_auth: dict[str, str]
 ) -> None:
-    client.post("/dock/segment", json=group("g1"), headers=intake_auth)
+    add_company(fake, "g1")
     client.post(
         "/dock/segment",
         json={**identify("u1", companyId="g1"), "messageId": "m-1"},

@@ -1,9 +1,13 @@
-"""E-1 / E-2, stateful: the fake's intake against the independent model of CONTRACT §4.
+"""E-1 / E-2, stateful: the fake's intake against the independent model of docs/contract.md §4.
 
 A fakeredis-style ``RuleBasedStateMachine``: each rule sends one Segment message to the fake over
-HTTP (Flask test client) and applies it to :class:`tests.intake.model.IntakeModel`, or performs a
-person's P-8 action on both; the invariants compare the two by content, never by ``_id``.
-The pools are small on purpose, so ids, emails and companies collide often.
+HTTP (Flask test client) and applies it to :class:`tests.intake.model.IntakeModel`, adds a
+company as a CRM would (seeding), or performs a person's P-8 action on both; the invariants
+compare the two by content, never by ``_id``. The pools are small on purpose, so ids, emails,
+email domains and companies collide often.
+
+One machine per combination of the switched settings ``group`` (P-7) and ``page`` (P-6a); the
+``unassigned`` setting (P-8) is switched during each run.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from fake_planhat import FakePlanhat
 
 from .model import (
     Contact,
+    as_key,
     IntakeModel,
     canonical,
     company_view,
@@ -43,7 +48,11 @@ TIMESTAMP = "2025-12-31T23:59:59.123Z"
 # 7, 7.0 and "7" are one key (P-1); "007" is another; " " and true are no key at all.
 USER_IDS = st.sampled_from(["u1", "u2", 7, "7", 7.0, 1.5, "007", " ", True, "ünï👩‍💻"])
 # One mailbox in three spellings (P-2), another one, and a blank that is no email.
-EMAILS = st.sampled_from(["ann@x.io", "ANN@X.io", " Ann@x.IO ", "bob@x.io", "  "])
+# One mailbox in three spellings (P-2), others on the same domain, a domain one company holds
+# explicitly, a public mail provider (never guessed from, P-5), and a blank that is no email.
+EMAILS = st.sampled_from(
+    ["ann@x.io", "ANN@X.io", " Ann@x.IO ", "bob@x.io", "eve@acme.io", "joe@gmail.com", "  "]
+)
 GROUP_IDS = st.sampled_from(["g1", "g2", 3])
 # Company keys on non-group messages: the group ids, "3" (same key as 3) and an unknown one.
 COMPANY_KEYS = st.sampled_from(["g1", "g2", 3, "3", "g-unknown"])
@@ -110,15 +119,23 @@ def with_traits(message: dict[str, Any], traits: dict[str, Any]) -> dict[str, An
     return message
 
 
+# Companies a CRM may add: (externalId as seeded, the same key as the model holds it, domains).
+CRM_COMPANIES = [("g1", "g1", ["acme.io"]), ("g2", "g2", []), (3, "3", ["x.io"])]
+
+
 class IntakeMachine(RuleBasedStateMachine):
+    GROUP = "metrics"
+    PAGE = "activity"
+
     def __init__(self) -> None:
         super().__init__()
-        self.fake = FakePlanhat(seed=0)
+        self.fake = FakePlanhat(seed=0, group=self.GROUP, page=self.PAGE)
         self.fake.clock.freeze(NOW)
         self.client: FlaskClient = self.fake.app.test_client()
         token = base64.b64encode(f"{self.fake.tenant_token}:".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}"}
         self.model = IntakeModel(NOW)
+        self.model.group, self.model.page = self.GROUP, self.PAGE
 
     def send(self, message: dict[str, Any]) -> None:
         answer = self.client.post("/dock/segment", json=message, headers=self.headers)
@@ -128,10 +145,21 @@ class IntakeMachine(RuleBasedStateMachine):
 
     # --- messages ------------------------------------------------------------------------
 
-    @initialize(traits=GROUP_TRAITS)
-    def a_first_company(self, traits: dict[str, Any]) -> None:
-        """Company g1 exists from the start, so P-6 creation and P-8 assignment happen often."""
-        self.send({"type": "group", "groupId": "g1", "traits": traits})
+    @initialize(name=st.sampled_from(["Acme", "Ünïcorn ☂"]))
+    def a_first_company(self, name: str) -> None:
+        """Company g1 exists from the start (from a CRM: seeded), so P-6 creation and P-5 /
+        P-8 assignment happen often."""
+        self.crm_company(0, name)
+
+    @rule(which=st.integers(0, len(CRM_COMPANIES) - 1), name=st.sampled_from(["Globex", "C"]))
+    def crm_company(self, which: int, name: str) -> None:
+        """A company arrives from a CRM (a seed), as companies do in real Planhat."""
+        key, model_key, domains = CRM_COMPANIES[which]
+        if self.model.company(model_key) is not None:
+            return
+        company = {"name": name, "externalId": key, "domains": domains}
+        self.fake.seed({"tenants": {self.fake.tenant_token: {"companies": [company]}}})
+        self.model.add_company(model_key, name, domains)
 
     @rule(
         who=identity(),
@@ -281,7 +309,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
 def fake_contact_views(fake: FakePlanhat) -> dict[str, dict[str, Any]]:
     """Each fake contact (enduser or unassigned) reduced to the model's view, by ``_id``."""
-    company_keys = {c["_id"]: c.get("externalId") for c in fake.companies()}
+    company_keys = {c["_id"]: as_key(c.get("externalId")) for c in fake.companies()}
     activities: dict[str, list[dict[str, Any]]] = {}
     for activity in fake.activities():
         activities.setdefault(activity["contactId"], []).append(activity)
@@ -299,11 +327,12 @@ def fake_contact_views(fake: FakePlanhat) -> dict[str, dict[str, Any]]:
 
 
 def fake_snapshot(fake: FakePlanhat) -> dict[str, list[dict[str, Any]]]:
-    company_keys = {c["_id"]: c.get("externalId") for c in fake.companies()}
+    """The fake reduced to the model's views (metrics dated by their R-8 ``time``)."""
+    company_keys = {c["_id"]: as_key(c.get("externalId")) for c in fake.companies()}
     return snapshot(
         list(fake_contact_views(fake).values()),
         [
-            company_view(c.get("externalId"), c.get("name"), c.get("custom", {}))
+            company_view(as_key(c.get("externalId")), c.get("name"), c.get("custom", {}))
             for c in fake.companies()
         ],
         [
@@ -312,7 +341,7 @@ def fake_snapshot(fake: FakePlanhat) -> dict[str, list[dict[str, Any]]]:
                 m.get("dimensionId"),
                 m.get("value"),
                 m.get("model"),
-                m.get("date"),
+                m.get("time"),
             )
             for m in fake.metrics()
         ],
@@ -320,4 +349,15 @@ def fake_snapshot(fake: FakePlanhat) -> dict[str, list[dict[str, Any]]]:
 
 
 IntakeMachine.TestCase.settings = settings(stateful_step_count=30)
-TestIntakeAgainstModel = IntakeMachine.TestCase
+
+
+def machine_for(group: str, page: str) -> type[IntakeMachine]:
+    """The machine with the tenant settings ``group`` and ``page`` (P-7, P-6a)."""
+    return type(f"IntakeMachine_{group}_{page}", (IntakeMachine,), {"GROUP": group, "PAGE": page})
+
+
+# Every combination of the switches (unassigned is switched during each run).
+TestIntakeGroupMetricsPageActivity = machine_for("metrics", "activity").TestCase
+TestIntakeGroupMetricsPageIgnore = machine_for("metrics", "ignore").TestCase
+TestIntakeGroupUpsertPageActivity = machine_for("upsert", "activity").TestCase
+TestIntakeGroupUpsertPageIgnore = machine_for("upsert", "ignore").TestCase
