@@ -53,7 +53,6 @@ FORMAT_VERSION = 1  # PRAGMA user_version; a newer layout is refused, not guesse
 # never half of one. FULL would also fsync every commit: ~25 times slower per write.
 SYNCHRONOUS = "NORMAL"
 BUSY_TIMEOUT = 1.0  # seconds to wait for a file another process holds before giving up
-SETTINGS = ("keep", "discard")
 
 SCHEMA = """
 CREATE TABLE tenants (
@@ -164,13 +163,12 @@ class StateFile:
             "SELECT token, api_tokens, settings FROM tenants ORDER BY rowid"
         ):
             where = f"tenant fp:{fingerprint(token)}"
-            policy = _decode(settings, where).get("unassigned", "keep")
-            if policy not in SETTINGS:
-                raise StateFileError(f"{self.path}: {where} has unassigned={policy!r}")
+            try:  # every tenant setting (TenantSettings.from_json names a bad one)
+                restored = TenantSettings.from_json(_decode(settings, where))
+            except (TypeError, ValueError) as exc:
+                raise StateFileError(f"{self.path}: {where} has bad settings: {exc}") from None
             try:
-                store.add_tenant(
-                    token, _decode(api_tokens, where), TenantSettings(unassigned=policy)
-                )
+                store.add_tenant(token, _decode(api_tokens, where), restored)
             except ValueError as exc:
                 raise StateFileError(f"{self.path}: {where}: {exc}") from None
             tenants += 1

@@ -62,6 +62,8 @@ class Server:
     def __init__(self, journal_size: int, state: str | None = None, threads: int = 8) -> None:
         args = [sys.executable, "-m", "fake_planhat.cli", "serve", "--port", "0"]
         args += ["--journal-size", str(journal_size), "--threads", str(threads)]
+        # the load makes its companies with group calls: P-7's upsert reading (a tenant setting)
+        args += ["--group", "upsert"]
         if state is not None:
             args += ["--state", state]
         self.process = subprocess.Popen(

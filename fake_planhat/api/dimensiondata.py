@@ -73,7 +73,7 @@ def _target(tenant: Tenant, model: str, external_id: str) -> tuple[str | None, D
     if model == "EndUser":
         found = [c for c in found if tenant.is_enduser(c["_id"])]
     if not found:
-        raise ItemError(errors.item_not_found(model, external_id))
+        raise ItemError(errors.item_not_found(model.casefold(), external_id))
     company_id = found[0].get("companyId")
     return (company_id if isinstance(company_id, str) else None), found[0]
 

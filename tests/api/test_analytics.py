@@ -216,7 +216,7 @@ BAD_FIELDS = [
     ("action", ["Signed Up"]),
     ("info", ["not", "an", "object"]),
     ("info", "text"),
-    ("weight", "2"),
+    ("weight", {"n": 2}),
     ("count", True),
     ("email", 5),
     ("name", {"first": "Ann"}),
@@ -226,6 +226,8 @@ BAD_FIELDS = [
     ("companyExternalId", False),
     ("companyId", 7),
     ("date", {"at": "now"}),
+    ("date", "not a date"),
+    ("date", "2016-13-45"),
 ]
 
 
@@ -244,16 +246,58 @@ def test_wrong_type_is_400_naming_the_field_without_state_change(
     assert state_counts(fake) == before
 
 
-@pytest.mark.parametrize("action", [None, ""])
-def test_missing_action_is_400(fake: FakePlanhat, client: FlaskClient, action: Any) -> None:
+@pytest.mark.parametrize("action", ["absent", None, ""])
+def test_R7_action_is_optional(fake: FakePlanhat, client: FlaskClient, action: Any) -> None:
+    """Planhat API docs (2017): "action is optional, but highly recommended"."""
     contact(fake, company(fake), externalId="u1")
     body: dict[str, Any] = {"externalId": "u1"}
-    if action is not None:
+    if action != "absent":
         body["action"] = action
     response = client.post(single(fake), json=body)
-    assert response.status_code == 400
-    assert "'action'" in response.get_json()["message"]
-    assert fake.activities() == []
+    assert response.get_json() == {"processed": 1, "ignored": 0}
+    [activity] = fake.activities()
+    assert activity["action"] == (None if action != "" else "")
+
+
+@pytest.mark.parametrize(
+    ("date", "day"),
+    [
+        ("2016-11-01T10:00:00.000Z", "2016-11-01"),
+        ("2016-11-01", "2016-11-01"),
+        ("Tue, 01 Nov 2016 10:00:00 GMT", "2016-11-01"),
+        ("Tue Nov 01 2016 10:00:00 GMT+0100 (Central European Standard Time)", "2016-11-01"),
+        ("2016/11/01", "2016-11-01"),
+        ("11/01/2016", "2016-11-01"),
+        ("November 1, 2016", "2016-11-01"),
+        (1477994400000, "2016-11-01"),
+    ],
+)
+def test_R7_date_is_any_javascript_date_kept_as_sent(
+    fake: FakePlanhat, client: FlaskClient, date: Any, day: str
+) -> None:
+    contact(fake, company(fake), externalId="u1")
+    response = client.post(single(fake), json={"externalId": "u1", "action": "x", "date": date})
+    assert response.get_json() == {"processed": 1, "ignored": 0}
+    assert fake.activities()[0]["date"] == date  # A-4: as sent
+    from fake_planhat._jsdate import parse_js_date
+
+    moment = parse_js_date(date)
+    assert moment is not None
+    assert moment.date().isoformat() == day
+
+
+@pytest.mark.parametrize(
+    ("weight", "stored"),
+    [("2", 2), (" 1.5 ", 1.5), ("heavy", 1), ("", 1), (3, 3), ("NaN", 1)],
+)
+def test_R7_string_weight_is_read_leniently(
+    fake: FakePlanhat, client: FlaskClient, weight: Any, stored: Any
+) -> None:
+    contact(fake, company(fake), externalId="u1")
+    body = {"externalId": "u1", "action": "x", "weight": weight, "count": weight}
+    assert client.post(single(fake), json=body).status_code == 200
+    [activity] = fake.activities()
+    assert (activity["weight"], activity["count"]) == (stored, stored)
 
 
 def test_single_route_takes_an_object_not_an_array(fake: FakePlanhat, client: FlaskClient) -> None:
@@ -378,38 +422,46 @@ def test_A1_bulk_of_5000_is_accepted(fake: FakePlanhat, client: FlaskClient) -> 
     assert len(fake.activities()) == 5000
 
 
-def test_A1_bulk_of_5001_is_400_naming_the_limit(fake: FakePlanhat, client: FlaskClient) -> None:
+def test_A1_bulk_has_no_item_cap(fake: FakePlanhat, client: FlaskClient) -> None:
+    """Planhat documents only the 32 MB body ("typically about 150,000 items"); a public
+    connector sends 10,000 per batch."""
     contact(fake, company(fake), externalId="u1")
-    items = [{"externalId": "u1", "action": "x"}] * 5001
+    items = [{"externalId": "u1", "action": "x"}] * 10_001
     response = client.post(bulk(fake), json=items)
-    assert response.status_code == 400
-    message = response.get_json()["message"]
-    assert "at most 5000" in message
-    assert "got 5001" in message
+    assert response.get_json() == {"processed": 10_001, "ignored": 0}
+    assert len(fake.activities()) == 10_001
+
+
+def test_A1_bulk_over_32_mb_is_413(fake: FakePlanhat, client: FlaskClient) -> None:
+    body = b"[" + b",".join([b'{"externalId":"u1","action":"' + b"x" * 1000 + b'"}'] * 34_000)
+    response = client.post(bulk(fake), data=body + b"]", content_type="application/json")
+    assert response.status_code == 413
     assert fake.activities() == []
 
 
-def test_bulk_wrong_type_rejects_whole_payload_naming_item(
+def test_R7_unusable_bulk_item_is_reported_without_rejecting_the_batch(
     fake: FakePlanhat, client: FlaskClient
 ) -> None:
     company(fake)
     items = [
         {"externalId": "u1", "companyExternalId": "c1", "action": "ok"},
-        {"externalId": "u2", "companyExternalId": "c1", "action": "ok"},
-        {"externalId": "u3", "action": 42},
+        {"externalId": "u2", "companyExternalId": "c1", "action": "ok", "date": "not a date"},
+        {"externalId": "u3", "companyExternalId": "c1", "action": 42},
+        "oops",
+        {"externalId": "u4", "companyExternalId": "c1"},
     ]
     response = client.post(bulk(fake), json=items)
-    assert response.status_code == 400
-    message = response.get_json()["message"]
-    assert "'action'" in message
-    assert "item 2" in message
-    assert state_counts(fake) == (0, 1, 0)
-
-
-def test_bulk_item_must_be_an_object(fake: FakePlanhat, client: FlaskClient) -> None:
-    response = client.post(bulk(fake), json=[{"email": "a@b.co", "action": "x"}, "oops"])
-    assert response.status_code == 400
-    assert response.get_json()["message"] == "Item 1 must be a JSON object, got a string"
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert (answer["processed"], answer["ignored"]) == (2, 3)
+    assert [e["item"] for e in answer["errors"]] == [1, 2, 3]
+    assert "'date'" in answer["errors"][0]["error"]
+    assert "'action'" in answer["errors"][1]["error"]
+    assert answer["errors"][2]["error"] == "Item 3 must be a JSON object, got a string"
+    assert sorted(c["externalId"] for c in fake.endusers()) == ["u1", "u4"]
+    merged = outcome(fake)
+    assert merged["status"] == "applied"
+    assert "item 3 ignored" in merged["reason"]
 
 
 def test_bulk_route_takes_an_array(fake: FakePlanhat, client: FlaskClient) -> None:

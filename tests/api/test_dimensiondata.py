@@ -1,5 +1,5 @@
-"""``POST /dimensiondata/<token>`` and ``GET /dimensiondata``: metric data points, stored in the
-shape rule P-7's group metrics have."""
+"""``POST /dimensiondata/<token>`` and ``GET /dimensiondata``: metric data points (rule R-8),
+stored in the shape rule P-7's group metrics have."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def point(fake: FakePlanhat, company_doc: Doc, dimension: str, date: Any, value:
         "model": "Company",
         "companyId": company_doc["_id"],
         "externalId": company_doc["externalId"],
-        "date": date,
+        "time": date,
     }
     return tenant.metrics.insert(tenant.new_doc(fields))
 
@@ -46,9 +46,10 @@ def test_post_one_company_point(fake: FakePlanhat, client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.get_json() == {"processed": 1, "errors": []}
     [stored] = fake.metrics()
-    assert {k: stored[k] for k in body} == body
+    assert (stored["dimensionId"], stored["value"], stored["externalId"]) == ("seats", 12, "c1")
+    assert stored["time"] == "2025-06-01"  # kept as sent
     assert stored["model"] == "Company"
-    assert stored["companyId"] == acme["_id"]
+    assert stored["companyId"] == stored["parentId"] == acme["_id"]
     entry = fake.journal.last()
     assert entry is not None
     assert entry.companies == [acme["_id"]]
@@ -59,6 +60,7 @@ def test_post_one_company_point(fake: FakePlanhat, client: FlaskClient) -> None:
 def test_P7_post_point_has_the_shape_group_metrics_have(
     fake: FakePlanhat, client: FlaskClient, intake_auth: dict[str, str]
 ) -> None:
+    company(fake)
     group = {"type": "group", "groupId": "c1", "traits": {"seats": 3}, "timestamp": "2025-01-01"}
     assert client.post("/dock/segment", json=group, headers=intake_auth).status_code == 200
     body = {"dimensionId": "seats", "value": 3, "externalId": "c1", "date": "2025-01-01"}
@@ -80,27 +82,101 @@ def test_post_defaults_date_to_now_and_numeric_external_id(
     )
     assert response.get_json() == {"processed": 1, "errors": []}
     [stored] = fake.metrics()
-    assert stored["date"] == fake.clock.now_iso()
+    assert stored["time"] == fake.clock.now_iso()
     assert stored["externalId"] == "42"
 
 
-def test_post_array_with_enduser_model(fake: FakePlanhat, client: FlaskClient) -> None:
+@pytest.mark.parametrize("spelling", ["EndUser", "Enduser", "enduser"])
+def test_R8_post_array_with_enduser_model(
+    fake: FakePlanhat, client: FlaskClient, spelling: str
+) -> None:
     acme = company(fake)
     ann = fake.tenant().create_contact({"externalId": "u1", "companyId": acme["_id"]})
     items = [
-        {"dimensionId": "logins", "value": 4, "externalId": "u1", "model": "Enduser"},
+        {"dimensionId": "logins", "value": 4, "externalId": "u1", "model": spelling},
         {"dimensionId": "mrr", "value": 99.5, "externalId": "c1", "model": "company"},
     ]
     response = client.post(post_path(fake), json=items)
     assert response.get_json() == {"processed": 2, "errors": []}
     logins, mrr = fake.metrics()
-    assert (logins["model"], logins["enduserId"], logins["companyId"]) == (
-        "Enduser",
+    assert (logins["model"], logins["parentId"], logins["companyId"]) == (
+        "EndUser",
         ann["_id"],
         acme["_id"],
     )
-    assert (mrr["model"], mrr["companyId"]) == ("Company", acme["_id"])
-    assert "enduserId" not in mrr
+    assert (mrr["model"], mrr["parentId"], mrr["companyId"]) == (
+        "Company",
+        acme["_id"],
+        acme["_id"],
+    )
+
+
+@pytest.mark.parametrize(("model", "collection"), [("Asset", "assets"), ("Project", "projects")])
+def test_R8_asset_and_project_models(
+    fake: FakePlanhat, client: FlaskClient, model: str, collection: str
+) -> None:
+    """Planhat: metrics ``model`` is "Company (default), EndUser, Asset and Project". The
+    objects live in the tenant's collection of that name (registered here when absent)."""
+    from fake_planhat.state import id_key, plain_key
+
+    tenant = fake.tenant()
+    acme = company(fake)
+    store = tenant.collections().get(collection)
+    if store is None:
+        store = Collection(model.casefold(), {"externalId": id_key, "companyId": plain_key})
+        real = tenant.collections
+        tenant.collections = lambda: {**real(), collection: store}  # type: ignore[method-assign]
+    thing = store.insert(tenant.new_doc({"externalId": "x1", "companyId": acme["_id"]}))
+    items = [
+        {"dimensionId": "usage", "value": 7, "externalId": "x1", "model": model},
+        {"dimensionId": "usage", "value": 8, "externalId": "x2", "model": model.upper()},
+    ]
+    answer = client.post(post_path(fake), json=items).get_json()
+    assert answer["processed"] == 1
+    assert answer["errors"] == [
+        {"item": items[1], "error": f"no {model.casefold()} with externalId 'x2'"}
+    ]
+    [stored] = fake.metrics()
+    assert (stored["model"], stored["parentId"], stored["companyId"]) == (
+        model,
+        thing["_id"],
+        acme["_id"],
+    )
+
+
+def test_R8_get_records_carry_the_documented_fields(
+    fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
+) -> None:
+    """A public Go client types dimension data as {_id, dimensionId, time, value, model,
+    parentId, companyId, companyName}."""
+    acme = company(fake)
+    ann = fake.tenant().create_contact({"externalId": "u1", "companyId": acme["_id"]})
+    items = [
+        {"dimensionId": "seats", "value": 3, "externalId": "c1", "date": "2025-01-01"},
+        {"dimensionId": "logins", "value": 4, "externalId": "u1", "model": "EndUser"},
+    ]
+    client.post(post_path(fake), json=items)
+    seats, logins = get(client, rest_auth, "")
+    fields = ["_id", "dimensionId", "time", "value", "model", "parentId", "companyId"]
+    assert sorted(seats) == sorted([*fields, "companyName"])
+    assert {k: seats[k] for k in fields[1:]} == {
+        "dimensionId": "seats",
+        "time": "2025-01-01",
+        "value": 3,
+        "model": "Company",
+        "parentId": acme["_id"],
+        "companyId": acme["_id"],
+    }
+    assert seats["companyName"] == "Acme"
+    assert (logins["model"], logins["parentId"], logins["companyName"]) == (
+        "EndUser",
+        ann["_id"],
+        "Acme",
+    )
+    assert get(client, rest_auth, "select=value") == [
+        {"_id": seats["_id"], "value": 3},
+        {"_id": logins["_id"], "value": 4},
+    ]
 
 
 GOOD = {"dimensionId": "seats", "value": 1, "externalId": "c1"}
@@ -113,10 +189,10 @@ BAD_ITEMS = [
     ({**GOOD, "value": "3"}, "value must be a number, got a string"),
     ({**GOOD, "value": True}, "value must be a number, got a boolean"),
     ({k: v for k, v in GOOD.items() if k != "value"}, "value must be a number, got null"),
-    ({**GOOD, "model": "Deal"}, 'model must be "Company" or "Enduser"'),
+    ({**GOOD, "model": "Deal"}, 'model must be "Company", "EndUser", "Asset" or "Project"'),
     ({k: v for k, v in GOOD.items() if k != "externalId"}, "externalId is required"),
-    ({**GOOD, "date": "last tuesday"}, "date must be an ISO-8601 date string"),
-    ({**GOOD, "date": 1700000000000}, "date must be an ISO-8601 date string, got a number"),
+    ({**GOOD, "date": "last tuesday"}, "date must be a date JavaScript parses"),
+    ({**GOOD, "date": {"at": 1}}, "date must be a date JavaScript parses, got an object"),
     ("seats=1", "a data point must be an object, got a string"),
 ]
 
@@ -276,10 +352,11 @@ def test_get_unparseable_date_is_left_out_of_ranged_queries_only(
 ) -> None:
     acme = company(fake)
     point(fake, acme, "d", "not a date", 0)
-    point(fake, acme, "d", 1700000000000, 1)
+    point(fake, acme, "d", {"at": 1}, 1)
     point(fake, acme, "d", "2025-01-01T00:00:00Z", 2)
-    assert values(get(client, rest_auth, "")) == [0, 1, 2]
-    assert values(get(client, rest_auth, "from=0")) == [2]
+    point(fake, acme, "d", 1700000000000, 3)  # epoch milliseconds: a JavaScript date
+    assert values(get(client, rest_auth, "")) == [0, 1, 2, 3]
+    assert values(get(client, rest_auth, "from=0")) == [2, 3]
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,14 @@ from fake_planhat import FakePlanhat
 from fake_planhat.api.gate import is_loopback
 from fake_planhat.auth import fingerprint
 from fake_planhat.seeding import SeedError
+from fake_planhat.state import TenantSettings
 
 from . import identify, plain_error, post_segment
 
 NEW_TENANT = "00000000-0000-4000-8000-0000000000aa"
 ACME_ID = "65a4f0c2e1d3b4a5c6d7e8f9"
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+DEFAULT_SETTINGS = TenantSettings().to_json()
 
 
 def rest(token: str) -> dict[str, str]:
@@ -124,7 +126,7 @@ def test_seed_creates_the_tenant_its_tokens_and_documents(
         }
     }
     state = client.get(f"/_fake/state?tenant={NEW_TENANT}").get_json()
-    assert state["settings"] == {"unassigned": "discard"}
+    assert state["settings"] == {**DEFAULT_SETTINGS, "unassigned": "discard"}
     acme, globex = state["companies"]
     assert acme["_id"] == ACME_ID
     assert OBJECT_ID.match(globex["_id"])
@@ -236,10 +238,11 @@ def test_seed_validation(fake: FakePlanhat, body: Any, words: str) -> None:
 def test_dump_seeds_an_equal_tenant(fake: FakePlanhat, client: FlaskClient) -> None:
     """State round-trips: a tenant's dump, seeded into a fresh fake, dumps the same."""
     token = fake.tenant_token
+    fake.tenant().create_company({"name": "Acme", "externalId": "acme", "domains": ["acme.io"]})
     post_segment(client, token, {"type": "group", "groupId": "acme", "traits": {"seats": 3}})
     post_segment(client, token, identify("u1", "a@example.com", traits={"companyId": "acme"}))
     post_segment(client, token, {"type": "track", "userId": "u1", "event": "Signed Up"})
-    post_segment(client, token, identify("u2", "b@example.com", messageId="m-2"))
+    post_segment(client, token, identify("u2", "b@elsewhere.test", messageId="m-2"))
     dumped = fake.dump()
     assert [len(dumped[k]) for k in ("companies", "endusers", "unassigned")] == [1, 1, 1]
     assert (len(dumped["activities"]), len(dumped["metrics"])) == (1, 1)
@@ -290,7 +293,7 @@ def test_add_a_tenant(fake: FakePlanhat, client: FlaskClient) -> None:
     assert answer.status_code == 201
     assert answer.get_json() == {
         "tenant": f"fp:{fingerprint(NEW_TENANT)}",
-        "settings": {"unassigned": "discard"},
+        "settings": {**DEFAULT_SETTINGS, "unassigned": "discard"},
     }
     assert client.get("/endusers", headers=rest("new-api-token")).status_code == 200
     assert post_segment(client, NEW_TENANT, identify("u1", "a@x.test")).status_code == 200
@@ -324,9 +327,9 @@ def test_adding_an_existing_tenant_is_409(fake: FakePlanhat, client: FlaskClient
 
 
 def test_P8_settings(fake: FakePlanhat, client: FlaskClient) -> None:
-    assert client.get("/_fake/settings").get_json() == {"unassigned": "keep"}
+    assert client.get("/_fake/settings").get_json() == DEFAULT_SETTINGS
     changed = client.put("/_fake/settings", json={"unassigned": "discard"})
-    assert changed.get_json() == {"unassigned": "discard"}
+    assert changed.get_json() == {**DEFAULT_SETTINGS, "unassigned": "discard"}
     post_segment(client, fake.tenant_token, identify("u1", "a@example.com"))
     assert fake.unassigned() == []
     bad = client.put("/_fake/settings", json={"unassigned": "sometimes"})
@@ -335,6 +338,28 @@ def test_P8_settings(fake: FakePlanhat, client: FlaskClient) -> None:
     unknown = client.put("/_fake/settings", json={"tenant_token": "x"})
     assert unknown.status_code == 400
     assert "unknown key 'tenant_token'" in plain_error(unknown)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "bad"),
+    [
+        ("group", "upsert", "create"),
+        ("page", "ignore", "skip"),
+        ("limits", "planhat", "on"),
+        ("region", "api-eu2", "eu"),
+    ],
+)
+def test_every_switch_is_a_setting_of_the_control_plane(
+    client: FlaskClient, name: str, value: str, bad: str
+) -> None:
+    """P-7, P-6a, R-9, R-10: the same names and values as seeds, CLI, marker, FakePlanhat."""
+    changed = client.put("/_fake/settings", json={name: value})
+    assert changed.get_json() == {**DEFAULT_SETTINGS, name: value}
+    refused = client.put("/_fake/settings", json={name: bad, "unassigned": "discard"})
+    assert refused.status_code == 400
+    assert name in plain_error(refused)
+    assert client.get("/_fake/settings").get_json()[name] == value  # nothing changed
+    assert client.get("/_fake/settings").get_json()["unassigned"] == "keep"
 
 
 # --- rule P-8: the unassigned list -----------------------------------------------------------

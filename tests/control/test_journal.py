@@ -51,10 +51,17 @@ def test_query_by_route_tenant_message_contact_and_company(
     fake: FakePlanhat, client: FlaskClient
 ) -> None:
     fake.add_tenant(OTHER_TENANT)
+    fake.tenant().create_company({"name": "Acme", "externalId": "acme"})  # from a CRM
     post_segment(
         client,
         fake.tenant_token,
-        {"type": "group", "groupId": "acme", "userId": "u1", "messageId": "m-group"},
+        {
+            "type": "group",
+            "groupId": "acme",
+            "userId": "u1",
+            "traits": {"seats": 3},  # P-7: a metric on the company
+            "messageId": "m-group",
+        },
     )
     post_segment(client, fake.tenant_token, identify("u1", "a@example.com", messageId="m-1"))
     post_segment(client, OTHER_TENANT, identify("u9", "z@example.com", messageId="m-9"))

@@ -150,6 +150,10 @@ def test_every_answer_matches_its_documented_schema(
     call("get", "/_fake/settings", expect=200, query=f"tenant={NEW_TENANT}")
     call("put", "/_fake/settings", expect=200, json={"unassigned": "keep"})
     call("put", "/_fake/settings", expect=404, query="tenant=nobody", json={})
+    call("put", "/_fake/settings", expect=200, json={"group": "upsert", "region": "api-eu"})
+    call("put", "/_fake/settings", expect=400, json={"page": "sometimes"})
+    call("get", "/_fake/regions", expect=200)
+    call("put", "/_fake/settings", expect=200, json={"region": "api"})
 
     post_segment(client, fake.tenant_token, {"type": "group", "groupId": "g1", "userId": "u0"})
     post_segment(client, fake.tenant_token, identify("u1", "one@example.com", messageId="m-1"))

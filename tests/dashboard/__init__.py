@@ -1,7 +1,8 @@
 """Tests of the browser dashboard under ``/_fake/ui`` (issue 8).
 
 Helpers shared by the Flask-client tests and the Playwright tests: Segment messages and one
-scripted story (a group, an identify with its company, a track, an identify without a company).
+scripted story (a group, an identify with its company, a track, an identify without a company),
+told to a tenant with the setting group=upsert, so the group call makes the company (P-7).
 """
 
 from __future__ import annotations

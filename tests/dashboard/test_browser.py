@@ -66,7 +66,8 @@ def serving(fake: FakePlanhat) -> Iterator[Served]:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    with serving(FakePlanhat(seed=0)) as running:
+    # the story's group calls make their companies: P-7's upsert reading (a tenant setting)
+    with serving(FakePlanhat(seed=0, group="upsert")) as running:
         yield running
 
 
@@ -162,7 +163,7 @@ def test_hostile_segment_data_never_runs_in_the_browser(served: Served, tab: Tab
 
 
 def test_admin_token_login_opens_the_dashboard(tab: Tab) -> None:
-    with serving(FakePlanhat(seed=0, admin_token="s3cret")) as served:
+    with serving(FakePlanhat(seed=0, admin_token="s3cret", group="upsert")) as served:
         page = tab.page
         answer = page.goto(f"{served.url}/_fake/ui")
         assert answer is not None

@@ -125,7 +125,7 @@ def basic(token: str) -> dict[str, str]:
 
 
 def test_P5_P7_serve_takes_segment_events_and_shows_the_contact(cli: type[Cli]) -> None:
-    running, url = serving(cli)
+    running, url = serving(cli, "--group", "upsert")  # the group call makes the company (P-7)
     assert running.read_line() == f"dashboard: {url}/_fake/ui"
     intake = basic(DEFAULT_TENANT_TOKEN)
     group = {"type": "group", "groupId": "acme", "userId": "u1", "traits": {"name": "Acme"}}

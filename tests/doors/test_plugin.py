@@ -126,7 +126,8 @@ def test_positional(planhat):
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(
         [
-            "*unknown argument(s) colour; it takes seed, faults, unassigned, frozen_at*",
+            "*unknown argument(s) colour; it takes seed, faults, unassigned, group, page, "
+            "limits, region, frozen_at*",
             "*fault 1 {'path': '/dock/segment', 'status': 302}: status must be*400 to 599*",
             "*takes keyword arguments only*",
         ]

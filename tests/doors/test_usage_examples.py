@@ -109,8 +109,8 @@ def test_the_ci_job_and_the_curl_calls_work(tmp_path: Path) -> None:
         )
         assert shown.returncode == 0, shown.stderr
         entries = json.loads(shown.stdout)["entries"]
-        # group and identify by curl, then the endusers list by curl and by this test
-        assert [e["path"] for e in entries] == ["/dock/segment"] * 2 + ["/endusers"] * 2
+        # the company and the identify by curl, then the endusers list by curl and by this test
+        assert [e["path"] for e in entries] == ["/companies", "/dock/segment"] + ["/endusers"] * 2
     finally:
         os.killpg(start.pid, signal.SIGTERM)
     deadline = time.monotonic() + 30

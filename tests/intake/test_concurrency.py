@@ -70,12 +70,6 @@ def race(clients: list[httpx.Client], messages: list[Message]) -> list[str]:
         return list(pool.map(post, clients, messages))
 
 
-def post_one(clients: list[httpx.Client], message: Message) -> str:
-    answer = clients[0].post("/dock/segment", json=message)
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["result"])
-
-
 def contacts(fake: FakePlanhat) -> list[dict[str, Any]]:
     return [*fake.endusers(), *fake.unassigned()]
 
@@ -112,7 +106,7 @@ def test_E2_racing_identifies_for_a_new_user_create_one_contact(
 def test_E2_racing_tracks_for_an_unknown_user_on_a_known_company(
     fake: FakePlanhat, clients: list[httpx.Client]
 ) -> None:
-    assert post_one(clients, {"type": "group", "groupId": "g1"}) == "applied"
+    fake.tenant().create_company({"name": "G1", "externalId": "g1"})  # from a CRM
     for n in range(ROUNDS):
         user = f"tracker-{n}"
         messages = [
@@ -137,7 +131,7 @@ def test_E2_racing_tracks_for_an_unknown_user_on_a_known_company(
 def test_E2_racing_identify_by_email_and_by_user_id(
     fake: FakePlanhat, clients: list[httpx.Client], company: str | None
 ) -> None:
-    post_one(clients, {"type": "group", "groupId": "g1"})
+    fake.tenant().create_company({"name": "G1", "externalId": "g1"})  # from a CRM
     for n in range(ROUNDS):
         user, mailbox = f"mixed-{n}", f"mixed-{n}@x.io"
         spellings = [mailbox, mailbox.upper(), f" {mailbox} ", mailbox.title()]
@@ -159,7 +153,7 @@ def test_E2_racing_identify_by_email_and_by_user_id(
 def test_E2_racing_identify_track_and_group_for_one_user(
     fake: FakePlanhat, clients: list[httpx.Client]
 ) -> None:
-    post_one(clients, {"type": "group", "groupId": "g1"})
+    fake.tenant().create_company({"name": "G1", "externalId": "g1"})  # from a CRM
     for n in range(ROUNDS):
         user = f"all-{n}"
         kinds: list[Message] = [
@@ -167,7 +161,7 @@ def test_E2_racing_identify_track_and_group_for_one_user(
             {"type": "identify", "traits": {"id": user, "company_id": "g1"}},
             {"type": "track", "userId": user, "event": "E", "context": {"groupId": "g1"}},
             {"type": "page", "userId": user, "name": "Home", "context": {"groupId": "g1"}},
-            {"type": "group", "groupId": "g1", "userId": user},
+            {"type": "group", "groupId": "g1", "userId": user, "traits": {"seats": 1}},
             {"type": "identify", "userId": user, "traits": {"title": "CEO", "companyId": "g1"}},
             {"type": "track", "userId": user, "event": "E", "context": {"groupId": "g1"}},
             {"type": "alias", "userId": user, "previousId": "anon"},

@@ -823,9 +823,7 @@ def test_P7_group_metrics_default_assigns_no_contact(
     assert [c["externalId"] for c in fake.unassigned()] == ["u1"]
 
 
-def test_P7_group_metrics_default_unknown_company_is_ignored(
-    fake: FakePlanhat, send: Send
-) -> None:
+def test_P7_group_metrics_default_unknown_company_is_ignored(fake: FakePlanhat, send: Send) -> None:
     assert send(group("nobody", "u1", name="Acme", seats=3)) == "ignored"
     assert (fake.companies(), fake.metrics(), contacts(fake)) == ([], [], [])
     outcome = last_outcome(fake)

@@ -33,8 +33,8 @@ from fake_planhat import FakePlanhat
 
 from .model import (
     Contact,
-    as_key,
     IntakeModel,
+    as_key,
     canonical,
     company_view,
     contact_view,

@@ -25,7 +25,8 @@ Shape = Literal["object", "array", "object-or-array"]
 #   "status"       a 4xx in Planhat's error shape;
 #   "bulk-errors"  a bulk upsert whose every item failed: 400 in Planhat's error shape plus the
 #                  bulk answer, the reason in createdErrors / updatedErrors (api/bulk.py);
-#   "item-errors"  POST /dimensiondata: 200 with the bad item listed in "errors", nothing stored.
+#   "item-errors"  POST /dimensiondata and /analytics/bulk: 200 with the bad item listed
+#                  in "errors", nothing stored.
 Rejection = Literal["status", "bulk-errors", "item-errors"]
 
 KINDS: tuple[Kind, ...] = ("string", "number", "boolean", "object", "array", "null")
@@ -236,10 +237,10 @@ ACTIVITY_FIELDS: dict[str, FieldSpec] = {
     "email": TEXT,
     "name": TEXT,
     "companyId": TEXT,
-    "action": spec("string", also_bad=("",)),
-    "weight": spec("number", "null"),
-    "count": spec("number", "null"),
-    "date": spec("string", "number", "null"),
+    "action": spec("string", "null"),  # optional
+    "weight": spec("number", "string", "null"),  # a string is read leniently
+    "count": spec("number", "string", "null"),
+    "date": spec("string", "number", "null", also_bad=("not a date",)),  # a JS date
     "info": CUSTOM,
 }
 DATA_POINT_FIELDS: dict[str, FieldSpec] = {
@@ -247,7 +248,7 @@ DATA_POINT_FIELDS: dict[str, FieldSpec] = {
     "value": spec("number"),
     "model": spec("string", also_bad=("Deal",)),
     "externalId": spec("string", "number", also_bad=("", "no-such-company")),
-    "date": spec("string", "null", also_bad=("not a date",)),
+    "date": spec("string", "number", "null", also_bad=("not a date",)),  # a JavaScript date
 }
 # The intake checks the envelope's kinds (api/dock.py); other members are data (P-1 ... P-9).
 SEGMENT_FIELDS: dict[str, FieldSpec] = {
@@ -477,7 +478,7 @@ ROUTES: tuple[Route, ...] = (
         shape="array",
         limit=LIMIT_LARGE,
         fields=ACTIVITY_FIELDS,
-        max_items=BULK_MAX_ITEMS,
+        rejection="item-errors",  # R-7; and no item cap, only the 32 MB body
         body=_activities,
     ),
     Route(

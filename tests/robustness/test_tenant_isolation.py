@@ -120,7 +120,13 @@ def probe_dock(world: World) -> None:
     # A's company key is unknown in B: both contacts wait in B's unassigned list
     assert count(world, B, "unassigned") == before + 2
     group = {"type": "group", "groupId": A.company_ext, "userId": A.lead_ext, "traits": {"n": 1}}
+    # A's company is unknown in B: the group feeds no metric anywhere (P-7, group: metrics)
+    a_metrics = len(world.fake.metrics(A.tenant_token))
+    assert ok(as_b(world, route, body=group))["result"] == "ignored"
+    assert len(world.fake.metrics(A.tenant_token)) == a_metrics
+    world.fake.settings(B.tenant_token, group="upsert")  # the decided reading: creates in B
     ok(as_b(world, route, body=group))
+    world.fake.settings(B.tenant_token, group="metrics")
     created = [c for c in world.fake.companies(B.tenant_token) if c["externalId"] == A.company_ext]
     assert len(created) == 1
     track = {"type": "track", "userId": SHARED_USER_EXT, "event": "B only"}
