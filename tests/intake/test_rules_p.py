@@ -1237,3 +1237,26 @@ def test_E2_a_retried_identify_never_duplicates(fake: FakePlanhat, send: Send) -
     for _ in range(3):
         assert send(message) == "applied"
     only_contact(fake)
+
+
+# --- W-2 the intake's auth, as Planhat receives it ---------------------------------------------
+
+
+def test_W2_intake_takes_basic_tenant_token_with_empty_password(
+    fake: FakePlanhat, client: FlaskClient
+) -> None:
+    message = identify("u1")
+
+    def post(user: str, password: str = "", scheme: str = "Basic") -> int:
+        secret = base64.b64encode(f"{user}:{password}".encode()).decode()
+        value = f"Basic {secret}" if scheme == "Basic" else f"Bearer {user}"
+        headers = {"Authorization": value}
+        return client.post("/dock/segment", json=message, headers=headers).status_code
+
+    assert post(fake.tenant_token, "x") == 401
+    assert post(fake.tenant_token, scheme="Bearer") == 401
+    assert post(fake.api_token) == 401
+    assert client.post("/dock/segment", json=message).status_code == 401
+    assert contacts(fake) == []
+    assert post(fake.tenant_token) == 200
+    assert len(contacts(fake)) == 1
