@@ -81,3 +81,13 @@ def test_every_switch_is_in_the_ledger(setting: str) -> None:
     assert f"| `{setting}` |" in text
     switched = [r for r in rows() if f"`{setting}" in r["source or switch"]]
     assert switched, f"no ledger row names the switch {setting}"
+
+
+CONTRACT = ROOT / "docs" / "contract.md"
+P_AND_R = [f"P-{n}" for n in range(1, 12)] + ["P-6a"] + [f"R-{n}" for n in range(1, 11)]
+
+
+@pytest.mark.parametrize("rule", P_AND_R)
+def test_docs_contract_restates_every_P_and_R_rule(rule: str) -> None:
+    headings = re.findall(r"^### ([A-Z]-\d+a?) ", CONTRACT.read_text(encoding="utf-8"), re.M)
+    assert headings.count(rule) == 1, f"docs/contract.md needs one '### {rule} ...' section"
