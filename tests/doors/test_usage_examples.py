@@ -137,3 +137,32 @@ def test_the_readme_ci_job_is_the_one_run_here() -> None:
     readme = Path(__file__).resolve().parents[2] / "README.md"
     in_readme = [body for lang, body in FENCE.findall(readme.read_text()) if lang == "yaml"]
     assert in_readme == blocks("yaml")
+
+
+def test_the_readme_curl_calls_land_the_contact_on_the_company() -> None:
+    """The README's curl example, run against a fake on a free port instead of 8080: the company
+    comes from the REST API, the identify lands the contact on it (P-5, P-7's default)."""
+    from fake_planhat import FakePlanhat
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    [calls] = [
+        body
+        for lang, body in FENCE.findall(readme.read_text())
+        if lang == "sh" and "/dock/segment" in body
+    ]
+    with FakePlanhat().serve() as server:
+        script = calls.replace("http://127.0.0.1:8080", server.url)
+        ran = subprocess.run([*ACTIONS_BASH, script], capture_output=True, text=True, timeout=60)
+        assert ran.returncode == 0, ran.stderr
+        answers, text, decoder = [], ran.stdout.strip(), json.JSONDecoder()
+        while text:  # curl -s prints the answers back to back
+            answer, end = decoder.raw_decode(text)
+            answers.append(answer)
+            text = text[end:].lstrip()
+        assert [type(a) for a in answers] == [dict, dict, list]
+        [contact] = answers[-1]
+        assert (contact["externalId"], contact["title"], contact["companyName"]) == (
+            "u1",
+            "CTO",
+            "Acme",
+        )
