@@ -279,10 +279,13 @@ class ActivityInput:
     weight: Any = 1
     count: Any = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    decided: list[str] = field(default_factory=list)  # decided behaviours that shaped it
 
 
 def record_activity(tenant: Tenant, activity: ActivityInput, outcome: Outcome) -> Outcome:
     """P-6: add a user activity to the matched contact, creating it on a known company."""
+    for rule in activity.decided:
+        outcome.decide(rule)
     with tenant.lock:
         if activity.user_key is None and activity.email is None:
             return outcome.ignored("activity without a user id or email (P-6)")

@@ -128,6 +128,7 @@ def parse_activity(item: Mapping[str, Any], subject: str, now: str) -> intake.Ac
     company_id = item.get("companyId")
     info = item.get("info")
     date = item.get("date")
+    lenient = any(isinstance(item.get(name), str) for name in ("weight", "count"))
     return intake.ActivityInput(
         user_key=user_key,
         email=email if email_key(email) is not None else None,
@@ -140,6 +141,7 @@ def parse_activity(item: Mapping[str, Any], subject: str, now: str) -> intake.Ac
         source=None,
         weight=_lenient_number(item.get("weight")),
         count=_lenient_number(item.get("count")),
+        decided=["R-7"] if lenient else [],  # a string weight or count read leniently
     )
 
 
@@ -158,6 +160,8 @@ def merge_outcomes(outcomes: Sequence[intake.Outcome]) -> intake.Outcome:
         merged.activities.extend(outcome.activities)
         if outcome.matched_by is not None:
             matched_by.add(outcome.matched_by)
+        for rule in outcome.decided:
+            merged.decide(rule)
         if outcome.status != "applied":
             skipped.append(f"item {index} {outcome.status}: {outcome.reason}")
     merged.matched_by = matched_by.pop() if len(matched_by) == 1 else None
@@ -220,5 +224,7 @@ def track_bulk(tenant_token: str) -> Response:
     by_index = dict(zip([i for i, _ in usable], recorded, strict=True))
     by_index.update({p["item"]: o for p, o in zip(problems, outcomes, strict=True)})
     outcome = merge_outcomes([by_index[i] for i in range(len(items))])
+    if problems:
+        outcome.decide("R-7")  # the per-item answer for unusable items is ours
     note(outcome=outcome)
     return _answer(outcome, len(items), problems)

@@ -298,6 +298,7 @@ def test_R7_string_weight_is_read_leniently(
     assert client.post(single(fake), json=body).status_code == 200
     [activity] = fake.activities()
     assert (activity["weight"], activity["count"]) == (stored, stored)
+    assert outcome(fake)["decided"] == (["R-7"] if isinstance(weight, str) else [])
 
 
 def test_single_route_takes_an_object_not_an_array(fake: FakePlanhat, client: FlaskClient) -> None:
@@ -462,6 +463,7 @@ def test_R7_unusable_bulk_item_is_reported_without_rejecting_the_batch(
     merged = outcome(fake)
     assert merged["status"] == "applied"
     assert "item 3 ignored" in merged["reason"]
+    assert merged["decided"] == ["R-7"]
 
 
 def test_bulk_route_takes_an_array(fake: FakePlanhat, client: FlaskClient) -> None:
