@@ -103,7 +103,12 @@ def parse_js_date(value: Any) -> datetime | None:
     if not text:
         return None
     for reader in (_iso, _to_string, _rfc2822, _loose):
-        moment = reader(text)
+        try:
+            moment = reader(text)
+        except (ValueError, OverflowError, TypeError, IndexError):
+            # the form matched but the instant is past Python's datetime range (year 9999
+            # with a negative offset, say): unusable, not something for the next reader
+            return None
         if moment is not None:
             return moment
     return None

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fake_planhat import FakePlanhat
 from fake_planhat.auth import fingerprint
@@ -470,3 +472,31 @@ def test_bulk_route_takes_an_array(fake: FakePlanhat, client: FlaskClient) -> No
     response = client.post(bulk(fake), json={"email": "a@b.co", "action": "x"})
     assert response.status_code == 400
     assert "must be a JSON array, got an object" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+        "Fri, 31 Dec 9999 23:59:59 -0100",
+        "Mon Jan 01 0001 00:00:00 GMT+0100",
+        8.64e15,
+    ],
+)
+def test_R7_a_date_beyond_the_calendar_is_an_unusable_item_never_a_500(
+    fake: FakePlanhat, client: FlaskClient, date: Any
+) -> None:
+    contact(fake, company(fake), externalId="u1")
+    response = client.post(single(fake), json={"externalId": "u1", "action": "x", "date": date})
+    assert response.status_code == 400
+    assert "'date'" in response.get_json()["message"]
+    assert fake.activities() == []
+
+
+@given(st.one_of(st.text(max_size=60), st.integers(), st.floats(allow_nan=False)))
+def test_R7_date_parsing_never_raises(value: Any) -> None:
+    from fake_planhat._jsdate import parse_js_date
+
+    moment = parse_js_date(value)
+    assert moment is None or moment.tzinfo is not None
