@@ -422,7 +422,12 @@ def load_of(index: int, i: int) -> list[Sent]:
         Sent(
             "unassigned",
             waiting,
-            {"type": "identify", "userId": waiting, "traits": {"email": f"{waiting}@x.test"}},
+            # a domain of its own: no company's, so no email-domain guess assigns it (P-5)
+            {
+                "type": "identify",
+                "userId": waiting,
+                "traits": {"email": f"{waiting}@{waiting}.test"},
+            },
         ),
         Sent(
             "track",
