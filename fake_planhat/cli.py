@@ -166,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a Segment page call does, rule P-6a (default: activity)",
     )
     settings.add_argument(
+        "--guess",
+        choices=SETTING_CHOICES["guess"],
+        default=None,
+        help="rule P-5's email-domain guess: domain (default) puts a new contact without a "
+        "company key on the one company its email domain points to; off never guesses",
+    )
+    settings.add_argument(
         "--limits",
         choices=SETTING_CHOICES["limits"],
         default=None,
@@ -294,6 +301,7 @@ def _open_fake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Fak
             unassigned=args.unassigned,
             group=args.group,
             page=args.page,
+            guess=args.guess,
             limits=args.limits,
             region=args.region,
             journal_size=args.journal_size,

@@ -23,6 +23,7 @@ from fake_planhat.state import (
     DEFAULT_TENANT_TOKEN,
     Doc,
     GroupPolicy,
+    GuessPolicy,
     LimitsPolicy,
     PagePolicy,
     Store,
@@ -49,6 +50,7 @@ class FakePlanhat:
     * ``unassigned``: ``"keep"`` (default) or ``"discard"`` new contacts without a company (P-8);
     * ``group``: ``"metrics"`` (default, Planhat's documented reading) or ``"upsert"`` (P-7);
     * ``page``: ``"activity"`` (default) or ``"ignore"`` (P-6a);
+    * ``guess``: ``"domain"`` (default) or ``"off"``, P-5's email-domain guess for new contacts;
     * ``limits``: ``"off"`` (default) or ``"planhat"``, Planhat's documented rate limits (R-9);
     * ``region``: the tenant's REST region, ``"api"`` (default), ``"api-eu"`` … (R-10).
 
@@ -67,6 +69,7 @@ class FakePlanhat:
         unassigned: UnassignedPolicy | None = None,
         group: GroupPolicy | None = None,
         page: PagePolicy | None = None,
+        guess: GuessPolicy | None = None,
         limits: LimitsPolicy | None = None,
         region: str | None = None,
         seed: int | None = None,
@@ -102,6 +105,7 @@ class FakePlanhat:
                 ("unassigned", unassigned),
                 ("group", group),
                 ("page", page),
+                ("guess", guess),
                 ("limits", limits),
                 ("region", region),
             )
@@ -268,8 +272,9 @@ class FakePlanhat:
         return company
 
     def settings(self, tenant_token: str | None = None, **changes: Any) -> Mapping[str, Any]:
-        """Read or change a tenant's settings (``unassigned``, ``group``, ``page``, ``limits``,
-        ``region``: docs/fidelity.md); raises ValueError naming each bad one, changing none."""
+        """Read or change a tenant's settings (``unassigned``, ``group``, ``page``, ``guess``,
+        ``limits``, ``region``: docs/fidelity.md); raises ValueError naming each bad one, changing
+        none."""
         tenant = self.tenant(tenant_token)
         if changes:
             settings = tenant.settings.changed(**changes)

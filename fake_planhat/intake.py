@@ -218,7 +218,7 @@ def _identify(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome) -> O
         del fields["email"]
     if key is not None:
         fields["externalId"] = key
-    if company is None and ckey is None and email is not None:
+    if company is None and ckey is None and email is not None and tenant.settings.guess == "domain":
         company = tenant.company_for_email_domain(email)
         if company is not None:
             outcome.decide("P-5")  # the 'certain enough' test of the domain guess is ours

@@ -18,8 +18,8 @@ The ``planhat`` marker sets a test's fake up before it runs::
                          group="upsert", page="ignore", limits="planhat", region="api-eu",
                          frozen_at="2026-01-01T00:00:00Z")
 
-The tenant settings (``unassigned``, ``group``, ``page``, ``limits``, ``region``) take the names
-and values they take everywhere else (docs/fidelity.md).
+The tenant settings (``unassigned``, ``group``, ``page``, ``guess``, ``limits``, ``region``) take
+the names and values they take everywhere else (docs/fidelity.md).
 
 Markers on a class or module apply first, the test's own last. Under pytest-xdist each worker
 has its own fakes and server.
@@ -40,18 +40,19 @@ if TYPE_CHECKING:
     from fake_planhat.server import ServerThread
 
 MARKER = "planhat"
-SETTINGS = ("unassigned", "group", "page", "limits", "region")  # the tenant settings
+SETTINGS = ("unassigned", "group", "page", "guess", "limits", "region")  # the tenant settings
 MARKER_ARGS = ("seed", "faults", *SETTINGS, "frozen_at")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, faults=(), unassigned=None, group=None, page=None, limits=None, "
-        "region=None, frozen_at=None): set up the test's fake-planhat (planhat / planhat_live "
-        "fixtures): seed JSON, fault rules (Faults.add keyword arguments), the tenant settings "
-        "(unassigned: keep|discard, group: metrics|upsert, page: activity|ignore, limits: "
-        "off|planhat, region: api|api-eu|...), a frozen clock (ISO-8601 instant).",
+        f"{MARKER}(seed=None, faults=(), unassigned=None, group=None, page=None, guess=None, "
+        "limits=None, region=None, frozen_at=None): set up the test's fake-planhat (planhat / "
+        "planhat_live fixtures): seed JSON, fault rules (Faults.add keyword arguments), the "
+        "tenant settings (unassigned: keep|discard, group: metrics|upsert, page: "
+        "activity|ignore, guess: domain|off, limits: off|planhat, region: api|api-eu|...), a "
+        "frozen clock (ISO-8601 instant).",
     )
 
 

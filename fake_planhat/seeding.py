@@ -5,7 +5,8 @@ The seed's shape (``POST /_fake/seed``, :meth:`FakePlanhat.seed`)::
     {"tenants": {"<tenant token>": {
         "apiTokens": {"<API token>": "write" | "read"},
         "settings": {"unassigned": "keep" | "discard", "group": "metrics" | "upsert",
-                     "page": "activity" | "ignore", "limits": "off" | "planhat",
+                     "page": "activity" | "ignore", "guess": "domain" | "off",
+                     "limits": "off" | "planhat",
                      "region": "api" | "api-eu" | ...},
         "companies": [...], "endusers": [...], "unassigned": [...],
         "activities": [...], "metrics": [...]}}}

@@ -207,6 +207,7 @@ class Collection:
 GroupPolicy = Literal["metrics", "upsert"]
 PagePolicy = Literal["activity", "ignore"]
 LimitsPolicy = Literal["off", "planhat"]
+GuessPolicy = Literal["domain", "off"]
 
 # Each tenant setting, its allowed values (the first is the default). One table, so the control
 # plane, seeds, the CLI, the pytest marker and FakePlanhat(...) take the same names and values.
@@ -214,6 +215,7 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "unassigned": ("keep", "discard"),  # P-8 (decided)
     "group": ("metrics", "upsert"),  # P-7: metrics is documented, upsert decided
     "page": ("activity", "ignore"),  # P-6a (decided)
+    "guess": ("domain", "off"),  # P-5's email-domain guess (its 'certain enough' is decided)
     "limits": ("off", "planhat"),  # R-9 (decided: off by default)
 }
 # R-10: Planhat's REST hosts are api.planhat.com and api-<region>.planhat.com.
@@ -240,11 +242,12 @@ def setting_problem(name: str, value: Any) -> str | None:
 @dataclass
 class TenantSettings:
     """Per-tenant behaviour switches: ``unassigned`` (P-8), ``group`` (P-7), ``page`` (P-6a),
-    ``limits`` (R-9) and ``region`` (R-10). Every decided behaviour is switched here."""
+    ``guess`` (P-5), ``limits`` (R-9) and ``region`` (R-10)."""
 
     unassigned: UnassignedPolicy = "keep"
     group: GroupPolicy = "metrics"
     page: PagePolicy = "activity"
+    guess: GuessPolicy = "domain"
     limits: LimitsPolicy = "off"
     region: str = DEFAULT_REGION
 
@@ -253,6 +256,7 @@ class TenantSettings:
             "unassigned": self.unassigned,
             "group": self.group,
             "page": self.page,
+            "guess": self.guess,
             "limits": self.limits,
             "region": self.region,
         }

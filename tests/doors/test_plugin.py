@@ -127,7 +127,7 @@ def test_positional(planhat):
     result.stdout.fnmatch_lines(
         [
             "*unknown argument(s) colour; it takes seed, faults, unassigned, group, page, "
-            "limits, region, frozen_at*",
+            "guess, limits, region, frozen_at*",
             "*fault 1 {'path': '/dock/segment', 'status': 302}: status must be*400 to 599*",
             "*takes keyword arguments only*",
         ]

@@ -5,7 +5,8 @@ fake_planhat: plain lists and dicts, linear scans, no indexes, no locks. The sta
 the same messages through the fake and through this model and compares what each holds.
 
 Tenant settings (both values of each are modelled): ``unassigned: keep | discard`` (P-8),
-``group: metrics | upsert`` (P-7), ``page: activity | ignore`` (P-6a).
+``group: metrics | upsert`` (P-7), ``page: activity | ignore`` (P-6a), ``guess: domain | off``
+(P-5).
 
 Decisions this model follows where the contract is silent (the brief's, plus two of its own,
 marked *model*):
@@ -123,6 +124,7 @@ class IntakeModel:
         self.discard_unassigned = False  # tenant setting unassigned: keep | discard (P-8)
         self.group = "metrics"  # tenant setting group: metrics | upsert (P-7)
         self.page = "activity"  # tenant setting page: activity | ignore (P-6a)
+        self.guess = "domain"  # tenant setting guess: domain | off (P-5)
 
     def add_company(self, external_id: str, name: str, domains: list[str]) -> Company:
         """A company from a CRM or the REST API: where companies come from by default."""
@@ -219,7 +221,7 @@ class IntakeModel:
         if contact is not None and contact.unassigned and company is not None:
             self.assign(contact, company)  # P-5: the later identify with a known company
         if contact is None:
-            if company is None and company_key is None:
+            if company is None and company_key is None and self.guess == "domain":
                 company = self.guess_company(email)
             if company is None and self.discard_unassigned:
                 return "dropped"  # P-8, setting unassigned=discard

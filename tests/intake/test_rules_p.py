@@ -583,6 +583,17 @@ def test_P5_email_domain_guess_uses_endusers_domains(fake: FakePlanhat, send: Se
     }
 
 
+def test_P5_email_domain_guess_off_setting_never_guesses(fake: FakePlanhat, send: Send) -> None:
+    acme = add_company(fake, "g1", name="Acme")
+    fake.tenant().update_doc(fake.tenant().companies, acme["_id"], {"domains": ["acme.io"]})
+    fake.settings(guess="off")
+    assert send(identify("u1", email="ann@acme.io")) == "applied"
+    assert [c["externalId"] for c in fake.unassigned()] == ["u1"]
+    fake.settings(guess="domain")
+    send(identify("u2", email="bob@acme.io"))
+    assert [c["externalId"] for c in fake.endusers()] == ["u2"]
+
+
 @pytest.mark.parametrize(
     "case", ["public-provider", "two-companies", "no-company", "company-key-given"]
 )

@@ -7,7 +7,7 @@ compare the two by content, never by ``_id``. The pools are small on purpose, so
 email domains and companies collide often.
 
 One machine per combination of the switched settings ``group`` (P-7) and ``page`` (P-6a); the
-``unassigned`` setting (P-8) is switched during each run.
+``unassigned`` (P-8) and ``guess`` (P-5) settings are switched during each run.
 """
 
 from __future__ import annotations
@@ -165,14 +165,20 @@ class IntakeMachine(RuleBasedStateMachine):
         who=identity(),
         traits=USER_TRAITS,
         policy=st.sampled_from([None, None, None, None, "keep", "discard"]),
+        guess=st.sampled_from([None, None, None, None, "domain", "off"]),
     )
-    def identify(self, who: dict[str, Any], traits: dict[str, Any], policy: str | None) -> None:
+    def identify(
+        self, who: dict[str, Any], traits: dict[str, Any], policy: str | None, guess: str | None
+    ) -> None:
         """``policy``: a person first sets the tenant's P-8 ``unassigned`` setting (the only
         message it changes is an identify, so it rides along here rather than in a rule of its
         own, which Hypothesis would pick far too often)."""
         if policy is not None:
             self.fake.settings(unassigned=policy)
             self.model.discard_unassigned = policy == "discard"
+        if guess is not None:  # and the P-5 email-domain guess, the same way
+            self.fake.settings(guess=guess)
+            self.model.guess = guess
         self.send(with_traits({"type": "identify", **who}, traits))
 
     @rule(

@@ -23,6 +23,7 @@ SWITCHED = {
     "unassigned": ("discard", "sometimes"),
     "group": ("upsert", "create"),
     "page": ("ignore", "skip"),
+    "guess": ("off", "maybe"),
     "limits": ("planhat", "on"),
     "region": ("api-eu", "europe"),
 }
@@ -39,6 +40,7 @@ def test_defaults_are_planhats_documented_behaviour_or_off() -> None:
         "unassigned": "keep",
         "group": "metrics",
         "page": "activity",
+        "guess": "domain",
         "limits": "off",
         "region": "api",
     }
