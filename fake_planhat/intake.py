@@ -105,22 +105,31 @@ def email_of(message: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _company_keys(message: Mapping[str, Any]) -> list[str]:
+    """Every company key a non-group message carries, in P-3's (decided) order."""
+    traits = _obj(message.get("traits"))
+    candidates = (
+        traits.get("companyId"),
+        traits.get("company_id"),
+        _obj(traits.get("company")).get("id"),
+        _obj(message.get("context")).get("groupId"),
+    )
+    return [key for key in map(id_key, candidates) if key is not None]
+
+
 def company_key(message: Mapping[str, Any]) -> str | None:
     """P-3: ``groupId`` for group; else ``traits.companyId``, ``traits.company_id``,
     ``traits.company.id``, ``context.groupId`` (decided order)."""
     if message.get("type") == "group":
         return id_key(message.get("groupId"))
-    traits = _obj(message.get("traits"))
-    for candidate in (
-        traits.get("companyId"),
-        traits.get("company_id"),
-        _obj(traits.get("company")).get("id"),
-        _obj(message.get("context")).get("groupId"),
-    ):
-        key = id_key(candidate)
-        if key is not None:
-            return key
-    return None
+    keys = _company_keys(message)
+    return keys[0] if keys else None
+
+
+def _note_company_key_order(message: Mapping[str, Any], outcome: Outcome) -> None:
+    """Mark P-3 decided when the message's company keys disagree: only then the order counts."""
+    if message.get("type") != "group" and len(set(_company_keys(message))) > 1:
+        outcome.decide("P-3")
 
 
 def page_action(message: Mapping[str, Any]) -> str:
@@ -148,17 +157,22 @@ def _prefer(candidates: list[Doc], company: Doc | None) -> Doc:
 
 
 def match_contact(
-    tenant: Tenant, key: str | None, email: str | None, company: Doc | None
+    tenant: Tenant,
+    key: str | None,
+    email: str | None,
+    company: Doc | None,
+    outcome: Outcome | None = None,
 ) -> tuple[Doc | None, str | None]:
-    """P-4: match on ``externalId`` = user key, else on email; returns (contact, matched_by)."""
-    if key is not None:
-        by_key = tenant.contacts.find("externalId", key)
-        if by_key:
-            return _prefer(by_key, company), "externalId"
-    if email is not None:
-        by_email = tenant.contacts.find("email", email)
-        if by_email:
-            return _prefer(by_email, company), "email"
+    """P-4: match on ``externalId`` = user key, else on email; returns (contact, matched_by).
+    Several candidates: the tie-break is decided, and marked so on ``outcome``."""
+    for field_name, value in (("externalId", key), ("email", email)):
+        if value is None:
+            continue
+        found = tenant.contacts.find(field_name, value)
+        if found:
+            if len(found) > 1 and outcome is not None:
+                outcome.decide("P-4")
+            return _prefer(found, company), field_name
     return None, None
 
 
@@ -196,7 +210,8 @@ def _identify(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome) -> O
         return outcome.ignored("identify without a user id or email (P-5)")
     ckey = company_key(message)
     company = tenant.company_by_key(ckey)
-    contact, matched_by = match_contact(tenant, key, email, company)
+    _note_company_key_order(message, outcome)
+    contact, matched_by = match_contact(tenant, key, email, company, outcome)
     fields = contact_fields(message)
     if contact is not None:
         outcome.matched_by = matched_by
@@ -292,7 +307,9 @@ def record_activity(tenant: Tenant, activity: ActivityInput, outcome: Outcome) -
         company = tenant.company_by_key(activity.company_key)
         if company is None and activity.company_id is not None:
             company = tenant.companies.get(activity.company_id)
-        contact, matched_by = match_contact(tenant, activity.user_key, activity.email, company)
+        contact, matched_by = match_contact(
+            tenant, activity.user_key, activity.email, company, outcome
+        )
         if contact is None:
             if company is None:
                 return outcome.dropped("no matching contact and no known company (P-6)")
@@ -346,6 +363,7 @@ def _track_or_page(tenant: Tenant, message: Mapping[str, Any], outcome: Outcome)
         if tenant.settings.page == "ignore":
             return outcome.ignored("page ignored: tenant setting page=ignore (P-6a)")
         action = page_action(message)
+    _note_company_key_order(message, outcome)
     properties = message.get("properties")
     timestamp = message.get("timestamp")
     context_traits = _obj(_obj(message.get("context")).get("traits"))

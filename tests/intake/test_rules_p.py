@@ -268,6 +268,16 @@ def test_P3_company_key_order(
     message = {"type": kind, "userId": "u1", "event": "Signed Up", **where}
     assert send(message) == "applied"
     assert only_contact(fake)["companyId"] == company_id(fake, expected)
+    # the order is decided: marked so when the message's company keys disagree
+    traits, company = where.get("traits", {}), where.get("traits", {}).get("company")
+    keys = [
+        traits.get("companyId"),
+        traits.get("company_id"),
+        company.get("id") if isinstance(company, dict) else None,
+        where.get("context", {}).get("groupId"),
+    ]
+    several = len({k for k in keys if isinstance(k, str) and k.strip()}) > 1
+    assert ("P-3" in last_outcome(fake)["decided"]) == several
 
 
 def test_P3_numeric_company_key_matches_its_decimal_string(fake: FakePlanhat, send: Send) -> None:
@@ -315,6 +325,7 @@ def test_P4_prefers_contact_in_company_of_company_key(
         "traits": {"email": "e@x.io", "companyId": company, "title": "picked"},
     }
     assert send(message) == "applied"
+    assert "P-4" in last_outcome(fake)["decided"]  # the tie-break is ours
     picked = next(c for c in contacts(fake) if c["externalId"] == owner)
     if kind == "track":
         assert [a["contactId"] for a in fake.activities()] == [picked["_id"]]
