@@ -164,11 +164,11 @@ class StateFile:
         ):
             where = f"tenant fp:{fingerprint(token)}"
             try:  # every tenant setting (TenantSettings.from_json names a bad one)
-                restored = TenantSettings.from_json(_decode(settings, where))
+                kept = TenantSettings.from_json(_decode(settings, where))
             except (TypeError, ValueError) as exc:
                 raise StateFileError(f"{self.path}: {where} has bad settings: {exc}") from None
             try:
-                store.add_tenant(token, _decode(api_tokens, where), restored)
+                store.add_tenant(token, _decode(api_tokens, where), kept)
             except ValueError as exc:
                 raise StateFileError(f"{self.path}: {where}: {exc}") from None
             tenants += 1
