@@ -133,7 +133,8 @@ def test_a_page_of_another_origin_or_port_cannot_write(
     admin_token: str | None,
     attacker_host: str,
 ) -> None:
-    fake = FakePlanhat(seed=0, admin_token=admin_token)
+    # the group call below makes the company: P-7's upsert reading (a tenant setting)
+    fake = FakePlanhat(seed=0, admin_token=admin_token, group="upsert")
     handler, attacker_port = attacker
     with fake.serve(port=0) as server, httpx.Client(timeout=10) as http:
         for message in (

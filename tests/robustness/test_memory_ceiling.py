@@ -46,7 +46,8 @@ def rss(pid: int) -> int:
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "fake_planhat.cli", "serve", "--port", "0"],
+        # --group upsert: the load makes its company with a group call (P-7, a tenant setting)
+        [sys.executable, "-m", "fake_planhat.cli", "serve", "--port", "0", "--group", "upsert"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
