@@ -87,6 +87,20 @@ def bulk_all_failed(count: int) -> str:
     return f"All {count} items failed: see createdErrors and updatedErrors"
 
 
+def duplicated_in_request(field_name: str, value: Any, first: int) -> PlanhatError:
+    """R-3: a key repeated within one bulk request fails for the repeats."""
+    return PlanhatError(
+        400, f"{field_name} duplicated: {value!r} was already sent by item {first} of this request"
+    )
+
+
+def bulk_forbidden(count: int) -> str:
+    return (
+        f"Forbidden: this API token is read-only, so none of the {count} items was written; "
+        "see permissionErrors"
+    )
+
+
 def wrong_type(where: str, expected: str, got: Any) -> PlanhatError:
     return PlanhatError(400, f"{where} must be {expected}, got {json_type(got)}")
 

@@ -117,6 +117,11 @@ class Collection:
     def get(self, doc_id: str) -> Doc | None:
         return self._docs.get(doc_id)
 
+    def live(self) -> Iterator[Doc]:
+        """The documents in creation order, without copying the list (performance: a page of
+        a million records reads only its window). Hold the tenant's lock while iterating."""
+        return iter(self._docs.values())
+
     def seq(self, doc_id: str) -> int:
         """Creation order: lower is older (a frozen clock gives equal timestamps)."""
         return self._seq[doc_id]
@@ -133,6 +138,13 @@ class Collection:
         if len(docs) > 1:
             docs.sort(key=lambda d: self._seq[d["_id"]])
         return docs
+
+    def indexed(self, field_name: str) -> bool:
+        return field_name in self._index_keys
+
+    def keys(self, field_name: str) -> Iterator[Hashable]:
+        """The distinct keys an index holds (e.g. every email domain of the endusers)."""
+        return iter(list(self._indexes[field_name]))
 
     def count(self, field_name: str, value: Any) -> int:
         key = self._index_keys[field_name](value)
@@ -386,29 +398,27 @@ class Tenant:
     lock: threading.RLock | TenantLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
-        self.contacts = Collection(
-            "enduser",
-            {
-                "externalId": id_key,
-                "sourceId": id_key,
-                "email": email_key,
-                "email#domain": email_domain,
-                "companyId": plain_key,
-            },
-        )
-        self.companies = Collection("company", {"externalId": id_key, "sourceId": id_key})
+        # Imported here: the declarations import this module (the store knows no REST rules).
+        from fake_planhat.planhat._resources import RESOURCES
+
+        # One Collection per Planhat object, keyed by its URL path name ("endusers", "assets").
+        self._objects: dict[str, Collection] = {
+            r.name: Collection(r.model, r.index_keys()) for r in RESOURCES
+        }
+        self.contacts = self._objects["endusers"]
+        self.companies = self._objects["companies"]
         self.activities = Collection("activity", {"contactId": plain_key, "companyId": plain_key})
         self.metrics = Collection("metric", {"companyId": plain_key, "dimensionId": plain_key})
         # contact _id -> entry; such contacts are in self.contacts but are not endusers yet
         self.unassigned: MutableMapping[str, UnassignedEntry] = {}
 
     def collections(self) -> dict[str, Collection]:
-        return {
-            "endusers": self.contacts,
-            "companies": self.companies,
-            "activities": self.activities,
-            "metrics": self.metrics,
-        }
+        """Every collection, keyed by its name in the API (``endusers``, ``assets`` …)."""
+        return {**self._objects, "activities": self.activities, "metrics": self.metrics}
+
+    def collection(self, name: str) -> Collection:
+        """The collection of one Planhat object by its path name (``assets``); KeyError if none."""
+        return self._objects[name]
 
     def watch(self, listener: ChangeListener, on_release: Callable[[], None]) -> None:
         """Tell ``listener`` every change to this tenant's documents and unassigned list, and
@@ -537,6 +547,11 @@ class Tenant:
                 ],
                 "activities": [copy.deepcopy(a) for a in self.activities],
                 "metrics": [copy.deepcopy(m) for m in self.metrics],
+                **{
+                    name: [copy.deepcopy(d) for d in collection]
+                    for name, collection in self._objects.items()
+                    if name not in ("endusers", "companies")
+                },
             }
 
 

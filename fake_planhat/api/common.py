@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, g, request
 
 from fake_planhat import auth, errors
-from fake_planhat.state import Collection, Doc, Tenant
+from fake_planhat.planhat._engine import ListParams, page
+from fake_planhat.planhat._rules import find_key, split_key
+from fake_planhat.state import Tenant
+
+__all__ = ["ListParams", "find_key", "page", "split_key"]  # kept here for the other routes
 
 if TYPE_CHECKING:
     from fake_planhat.fake import FakePlanhat
@@ -23,9 +25,9 @@ if TYPE_CHECKING:
 LIMIT_ANALYTICS = 32 * 1024 * 1024
 LIMIT_REST = 32 * 1024 * 1024
 LIMIT_INTAKE = 1024 * 1024
+BULK_MAX_ITEMS = 5000  # analytics bulk (the REST objects' bulk limit is declared with them)
 MAX_JSON_DEPTH = 64
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-BULK_MAX_ITEMS = 5000
 DELETED_ANSWER = {"n": 1, "ok": 1, "deletedCount": 1}  # Planhat's answer to a DELETE
 
 
@@ -219,14 +221,6 @@ def json_response(data: Any, status: int = 200) -> Response:
 # --- lists: limit, offset, sort, select ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListParams:
-    limit: int
-    offset: int
-    sort: str | None
-    select: tuple[str, ...] | None
-
-
 def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -253,71 +247,3 @@ def list_params(max_limit: int, default_limit: int = 100) -> ListParams:
     if raw_select:
         select = tuple(f.strip() for f in raw_select.split(",") if f.strip())
     return ListParams(limit, offset, sort, select)
-
-
-def _sort_key(field_name: str) -> Any:
-    def key(doc: Doc) -> tuple[int, str, Any]:
-        value = doc.get(field_name)
-        if value is None:
-            return (1, "", "")
-        if isinstance(value, bool | int | float):
-            return (0, "number", float(value))
-        return (0, "text", str(value))
-
-    return key
-
-
-def page(docs: Iterable[Doc], params: ListParams) -> list[Doc]:
-    """Sort (when asked), then slice, then select fields (``_id`` always kept)."""
-    if params.sort:
-        descending = params.sort.startswith("-")
-        field_name = params.sort.lstrip("-+")
-        ordered = sorted(docs, key=_sort_key(field_name), reverse=descending)
-        window = ordered[params.offset : params.offset + params.limit]
-    else:
-        window = []
-        for i, doc in enumerate(docs):
-            if i >= params.offset + params.limit:
-                break
-            if i >= params.offset:
-                window.append(doc)
-    if params.select:
-        fields = ("_id", *params.select)
-        return [{f: d[f] for f in fields if f in d} for d in window]
-    return window
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """A single-item path key: ``extid-…``, ``srcid-…`` or a plain ``_id``."""
-    if key.startswith("extid-"):
-        return "externalId", key[len("extid-") :]
-    if key.startswith("srcid-"):
-        return "sourceId", key[len("srcid-") :]
-    return "_id", key
-
-
-def find_key(
-    collection: Collection, key: str, visible: Callable[[Doc], bool] | None = None
-) -> Doc | None:
-    """The document a key (``_id``, ``extid-…``, ``srcid-…``) names, oldest on a tie; only
-    documents ``visible`` accepts count (an unassigned contact is no enduser, rule P-8)."""
-    field_name, value = split_key(key)
-    if field_name == "_id":
-        found = [d] if (d := collection.get(value)) is not None else []
-    else:
-        found = collection.find(field_name, value)
-    return next((d for d in found if visible is None or visible(d)), None)
-
-
-def lookup(
-    collection: Collection,
-    key: str,
-    what: str,
-    visible: Callable[[Doc], bool] | None = None,
-) -> Doc:
-    """The document a path key names (oldest on an ``externalId`` tie), or a 404."""
-    doc = find_key(collection, key, visible)
-    if doc is None:
-        field_name, value = split_key(key)
-        raise errors.not_found(f"no {what} with {field_name} {value!r}")
-    return doc

@@ -251,20 +251,24 @@ def test_bulk_endusers_id_beats_source_id(
     assert fake.endusers() == before
 
 
-def test_bulk_endusers_unknown_id_is_an_item_error(
+def test_R3_bulk_endusers_unknown_id_creates_a_record(
     fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
 ) -> None:
+    """R-3: "if the provided key doesn't match any existing record a new record will be
+    created", an unknown ``_id`` included; Planhat assigns the new record's ``_id``."""
     acme = company(fake)
     items = [
-        {"_id": "5f0000000000000000000000", "companyId": acme["_id"]},
+        {"_id": "5f0000000000000000000000", "companyId": acme["_id"], "position": "CTO"},
         {"externalId": "ok", "companyId": acme["_id"]},
     ]
     response = put(client, "/endusers", items, rest_auth)
-    assert response.status_code == 206
-    error = response.get_json()["createdErrors"][0]
-    assert error["index"] == 0
-    assert "5f0000000000000000000000" in error["error"]
-    assert len(fake.endusers()) == 1
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["created"] == 2
+    made = [d for d in fake.endusers() if d.get("position") == "CTO"]
+    assert len(made) == 1
+    assert made[0]["_id"] != "5f0000000000000000000000"
+    assert body["upsertedIds"][0] == made[0]["_id"]
 
 
 def test_bulk_endusers_external_id_matches_within_the_items_company(
@@ -285,17 +289,22 @@ def test_bulk_endusers_external_id_matches_within_the_items_company(
     assert docs[acme["_id"]]["position"] == "oldest"
 
 
-def test_bulk_endusers_duplicates_within_one_request_make_one_enduser(
+def test_R3_bulk_endusers_repeated_key_is_a_duplicated_item_error(
     fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
 ) -> None:
+    """R-3: a key repeated within one request fails as "duplicated" for the repeats only."""
     company(fake, externalId="acme")
     items = [
         {"externalId": "u1", "companyId": "extid-acme", "position": "A"},
         {"externalId": "u1", "companyId": "extid-acme", "position": "B"},
     ]
-    body = put(client, "/endusers", items, rest_auth).get_json()
-    assert (body["created"], body["updated"]) == (1, 1)
-    assert [d["position"] for d in fake.endusers()] == ["B"]
+    response = put(client, "/endusers", items, rest_auth)
+    assert response.status_code == 206
+    body = response.get_json()
+    assert (body["created"], body["updated"]) == (1, 0)
+    assert [e["index"] for e in body["updatedErrors"]] == [1]
+    assert "duplicated" in body["updatedErrors"][0]["error"]
+    assert [d["position"] for d in fake.endusers()] == ["A"]
 
 
 def test_bulk_endusers_assigns_company_by_email_domain(
@@ -377,13 +386,13 @@ def test_E2_concurrent_bulk_upserts_create_one_enduser(
 def test_bulk_companies_insert_update_and_errors(
     fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
 ) -> None:
-    acme = company(fake, externalId="c1", custom={"a": 1})
+    acme = company(fake, externalId="c1", sourceId="s1", custom={"a": 1})
     items = [
         {"externalId": "c1", "custom": {"b": 2}},
         {"externalId": "c2", "name": "Beta"},
         {"externalId": "c3"},
-        {"externalId": "c1", "name": ""},
-        {"externalId": "c1"},
+        {"_id": acme["_id"], "name": ""},
+        {"sourceId": "s1"},
     ]
     response = put(client, "/companies", items, rest_auth)
     assert response.status_code == 206
@@ -414,7 +423,7 @@ def test_bulk_companies_key_precedence_id_source_external(
     items = [
         {"_id": by_id["_id"], "externalId": "e1x", "status": "1"},
         {"sourceId": "s1", "externalId": "e1", "status": "2"},
-        {"externalId": "e1", "status": "3"},
+        {"_id": by_external["_id"], "status": "3"},
     ]
     response = put(client, "/companies", items, rest_auth)
     # Item 1 matched on sourceId, so giving it externalId e1 duplicates C's: an update error.
@@ -427,9 +436,12 @@ def test_bulk_companies_key_precedence_id_source_external(
     assert shown(fake, by_id["_id"])["externalId"] == "e1x"
 
 
-def test_bulk_companies_unknown_id_is_an_item_error(
-    client: FlaskClient, rest_auth: dict[str, str]
+def test_R3_bulk_companies_unknown_id_creates_a_record(
+    fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
 ) -> None:
     response = put(client, "/companies", [{"_id": "abc", "name": "X"}], rest_auth)
-    assert response.status_code == 400
-    assert "'abc'" in response.get_json()["createdErrors"][0]["error"]
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["created"] == 1
+    assert [c["name"] for c in fake.companies()] == ["X"]
+    assert body["upsertedIds"] == [fake.companies()[0]["_id"]] != ["abc"]

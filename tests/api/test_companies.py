@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from fake_planhat import FakePlanhat
-from fake_planhat.api.companies import slug
+from fake_planhat.planhat._rules import slug
 from fake_planhat.state import Doc
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
