@@ -9,10 +9,13 @@ The seed's shape (``POST /_fake/seed``, :meth:`FakePlanhat.seed`)::
                      "limits": "off" | "planhat",
                      "region": "api" | "api-eu" | ...},
         "companies": [...], "endusers": [...], "unassigned": [...],
-        "activities": [...], "metrics": [...]}}}
+        "activities": [...], "metrics": [...],
+        "assets": [...], "projects": [...], ... (every object of fake_planhat.planhat)}}}
 
 Every member is optional. A tenant missing from the fake is created; seeded documents are added
-to what the tenant already holds. Documents get ``_id``, ``createDate``, ``updatedAt`` and
+to what the tenant already holds. Records of the other objects name their company by
+``companyId`` (an ``_id`` or ``extid-<externalId>``) when they have one, and must carry their
+object's required fields. Documents get ``_id``, ``createDate``, ``updatedAt`` and
 ``__v`` when absent. Endusers name their company by ``companyId`` (an ``_id`` or
 ``extid-<externalId>``) or ``companyExternalId``; unassigned contacts (rule P-8) have none. A
 tenant's :meth:`~fake_planhat.state.Tenant.dump` is a valid tenant seed, so state round-trips.
@@ -32,6 +35,7 @@ from typing import Any
 
 from fake_planhat.auth import fingerprint
 from fake_planhat.ids import is_object_id
+from fake_planhat.planhat import RESOURCES
 from fake_planhat.state import (
     Doc,
     Store,
@@ -42,6 +46,8 @@ from fake_planhat.state import (
     setting_problem,
 )
 
+# The objects seeded generically: every declared one but endusers and companies.
+OTHER_OBJECTS = tuple(r for r in RESOURCES if r.name not in ("endusers", "companies"))
 TENANT_KEYS = (
     "apiTokens",
     "settings",
@@ -50,6 +56,7 @@ TENANT_KEYS = (
     "unassigned",
     "activities",
     "metrics",
+    *(r.name for r in OTHER_OBJECTS),
 )
 SCOPES = ("write", "read")
 MAX_REPORTED = 10  # problems listed in one error message
@@ -80,6 +87,8 @@ class _TenantPlan:
     unassigned: list[tuple[Doc, Mapping[str, Any]]] = field(default_factory=list)
     activities: list[Doc] = field(default_factory=list)
     metrics: list[Doc] = field(default_factory=list)
+    # object path -> (fields, company reference or None)
+    records: dict[str, list[tuple[Doc, CompanyRef | None]]] = field(default_factory=dict)
 
 
 class _Checker:
@@ -301,6 +310,27 @@ def _plan_tenant(
             check.fail(f"{at}.value", "is required (a number)")
         check.string(at, doc, "companyId")
         plan.metrics.append(copy.deepcopy(doc))
+
+    for declared in OTHER_OBJECTS:
+        taken = _ids(tenant, declared.name)
+        for at, doc in check.items(f"{where}.{declared.name}", body.get(declared.name)):
+            check.bookkeeping(at, doc, taken)
+            for name in ("externalId", "sourceId"):
+                check.identifier(at, doc, name)
+            for name in declared.required:
+                if name != "companyId" and doc.get(name) is None:
+                    check.fail(f"{at}.{name}", f"is required for a {declared.label}")
+            ref: CompanyRef | None = None
+            if declared.owned_by_company and (
+                doc.get("companyId") is not None or "companyId" in declared.required
+            ):
+                ref = _company_ref(check, at, doc, tenant, plan)
+            fields = {
+                k: copy.deepcopy(v)
+                for k, v in doc.items()
+                if k not in ("companyExternalId", "companyName", "companyId")
+            }
+            plan.records.setdefault(declared.name, []).append((fields, ref))
     return plan
 
 
@@ -327,12 +357,20 @@ def _apply(store: Store, plan: _TenantPlan) -> dict[str, int]:
             tenant.activities.insert(tenant.new_doc(fields))
         for fields in plan.metrics:
             tenant.metrics.insert(tenant.new_doc(fields))
+        for name, records in plan.records.items():
+            collection = tenant.collection(name)
+            for fields, ref in records:
+                linked = (
+                    {} if ref is None else {"companyId": made[ref] if isinstance(ref, int) else ref}
+                )
+                collection.insert(tenant.new_doc({"custom": {}, **fields, **linked}))
     return {
         "companies": len(plan.companies),
         "endusers": len(plan.endusers),
         "unassigned": len(plan.unassigned),
         "activities": len(plan.activities),
         "metrics": len(plan.metrics),
+        **{name: len(records) for name, records in plan.records.items()},
     }
 
 

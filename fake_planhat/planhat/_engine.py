@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,7 +255,8 @@ def page(docs: Iterable[Doc], params: ListParams) -> list[Doc]:
         ordered = sorted(docs, key=_sort_key(field_name), reverse=descending)
         window = ordered[params.offset : params.offset + params.limit]
     else:
-        window = list(itertools.islice(docs, params.offset, params.offset + params.limit))
+        start = min(params.offset, sys.maxsize)  # islice takes no bigger bounds
+        window = list(itertools.islice(docs, start, min(start + params.limit, sys.maxsize)))
     if params.select:
         fields = ("_id", *params.select)
         return [{f: d[f] for f in fields if f in d} for d in window]

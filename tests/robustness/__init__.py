@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from fake_planhat import FakePlanhat
 from tests.api.test_bulk import ANSWER_KEYS as BULK_ANSWER_ORDER  # the keys pinned there
 from tests.robustness.routes import (
+    OBJECTS,
     PARTY_A,
     PARTY_B,
     SHARED_COMPANY_EXT,
@@ -148,6 +149,13 @@ def _seed_requests(party: Party) -> list[Call]:
                 "userId": party.lead_ext,
                 "traits": {"email": f"lead@{party.name}-lead.example"},
             },
+        ),
+        # one record of every other object (tickets have no single create: a bulk of one)
+        *(
+            json_call("POST", f"/{obj.name}", rest, obj.record(party))
+            if "create" in obj.operations
+            else json_call("PUT", f"/{obj.name}", rest, [obj.record(party)])
+            for obj in OBJECTS
         ),
     ]
 
@@ -308,6 +316,9 @@ def _reason(response: TestResponse, route: Route | None) -> str:
     assert 400 <= response.status_code < 500, (response.status_code, response.get_data()[:300])
     body = response.get_json(silent=True)
     if route is not None and route.rejection == "bulk-errors" and "createdErrors" in (body or {}):
+        if response.status_code == 403:  # the bulk answer, its items under permissionErrors
+            assert body["permissionErrors"], body
+            return str(planhat_error(response, also=BULK_BODY_KEYS)["message"])
         assert response.status_code == 400, body
         planhat_error(response, also=BULK_BODY_KEYS)  # the error shape beside the bulk fields
         return bulk_reasons(response)

@@ -278,7 +278,7 @@ def _segment_identify(party: Party) -> dict[str, Any]:
 
 def _new_enduser(party: Party) -> dict[str, Any]:
     return {
-        "email": f"new@{party.name}.example",
+        "email": f"new@{party.name}-new.example",  # a domain no company has (R-6)
         "firstName": "New",
         "lastName": "Person",
         "externalId": f"new-user-{party.name}",
@@ -494,6 +494,206 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/dimensiondata", "rest", paged=True, query=_metric_query),
 )
 
+
+# --- every other Planhat object (issue 12, rules R-1 … R-4) -----------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """What the contract says of one more Planhat object, written here by hand (not read from
+    the declarations): its path, whether ``companyId`` is required and checked, its other
+    required fields, its known fields' JSON kinds, the operations it has, its list maximum."""
+
+    name: str
+    owned: bool  # companyId required and must name a company of the tenant
+    required: Mapping[str, Any]  # other required fields -> a valid value
+    fields: Mapping[str, FieldSpec]
+    operations: frozenset[str] = frozenset({"list", "create", "bulk", "read", "update", "delete"})
+    list_max: int = 2000
+
+    def record(self, party: Party, tag: str = "") -> dict[str, Any]:
+        """A valid new record of this object for ``party``."""
+        body: dict[str, Any] = {
+            "externalId": f"{self.name}-{party.name}{tag}",
+            "sourceId": f"src-{self.name}-{party.name}{tag}",
+            "custom": {"n": 1},
+            **self.required,
+        }
+        if self.owned:
+            body["companyId"] = f"extid-{party.company_ext}"
+        return body
+
+    def key(self, party: Party) -> str:
+        return f"extid-{self.name}-{party.name}"
+
+
+COMPANY_REF_SPEC = spec("string", also_bad=("", "extid-no-such-company"))
+REQUIRED_TEXT = spec("string", also_bad=("", "   "))
+NUMBER = spec("number", "null")
+_BASE_FIELDS: dict[str, FieldSpec] = {"externalId": IDENTIFIER, "sourceId": IDENTIFIER}
+_OWNED_FIELDS: dict[str, FieldSpec] = {
+    **_BASE_FIELDS,
+    "custom": CUSTOM,
+    "companyId": COMPANY_REF_SPEC,
+}
+
+
+def _owned(
+    name: str,
+    required: Mapping[str, Any] | None = None,
+    extra: Mapping[str, FieldSpec] | None = None,
+    **more: Any,
+) -> ObjectSpec:
+    fields = {**_OWNED_FIELDS, **{k: REQUIRED_TEXT for k in (required or {})}, **(extra or {})}
+    return ObjectSpec(name, True, required or {}, fields, **more)
+
+
+OBJECTS: tuple[ObjectSpec, ...] = (
+    _owned("assets", {"name": "Drone 7"}),
+    _owned("campaigns", extra={"name": TEXT}),
+    _owned("churn", extra={"value": NUMBER, "date": TEXT}),
+    _owned(
+        "conversations", extra={"type": TEXT, "subject": TEXT, "description": TEXT, "date": TEXT}
+    ),
+    ObjectSpec(
+        "customfields",
+        False,
+        {"name": "Tier", "type": "Text", "parent": "company"},
+        {
+            **_BASE_FIELDS,
+            "custom": CUSTOM,
+            **dict.fromkeys(("name", "type", "parent"), REQUIRED_TEXT),
+        },
+        operations=frozenset({"list", "create", "read", "update", "delete"}),  # no bulk
+    ),
+    _owned("invoices", extra={"date": TEXT, "dueDate": TEXT}),
+    ObjectSpec(
+        "issues",
+        False,
+        {"title": "Export is slow"},
+        {
+            **_BASE_FIELDS,
+            "custom": CUSTOM,
+            "title": REQUIRED_TEXT,
+            "companyIds": spec("array", "null", also_bad=([1], ["extid-no-such-company"])),
+            "enduserIds": spec("array", "null", also_bad=([True], ["extid-nobody"])),
+        },
+    ),
+    _owned("licenses", extra={"product": TEXT, "value": NUMBER}),
+    _owned(
+        "nps",
+        extra={"score": NUMBER, "enduserId": spec("string", "null", also_bad=("", "extid-nobody"))},
+        list_max=10_000,
+    ),
+    _owned("objectives", extra={"name": TEXT}),
+    _owned("opportunities", extra={"title": TEXT}),
+    _owned("projects", {"name": "Rollout"}),
+    _owned("sales", extra={"value": NUMBER, "date": TEXT}),
+    _owned("tasks", extra={"title": TEXT}, list_max=10_000),
+    _owned(
+        "tickets",
+        extra={"title": TEXT, "email": TEXT},
+        operations=frozenset({"list", "bulk", "delete"}),
+        list_max=10_000,
+    ),
+    ObjectSpec(
+        "timeentries",
+        False,
+        {},
+        {
+            **_BASE_FIELDS,
+            "custom": CUSTOM,
+            "companyId": spec("string", "null", also_bad=("", "extid-no-such-company")),
+            "hours": NUMBER,
+            "minutes": NUMBER,
+            "date": TEXT,
+        },
+    ),
+    ObjectSpec(
+        "users",
+        False,
+        {"email": "agent@team.example", "firstName": "Ada", "lastName": "Agent"},
+        {
+            **_BASE_FIELDS,
+            "custom": CUSTOM,
+            **dict.fromkeys(("email", "firstName", "lastName"), REQUIRED_TEXT),
+        },
+        list_max=10_000,
+    ),
+    _owned("workspaces", {"name": "Main"}),
+)
+OBJECT_BY_NAME = {o.name: o for o in OBJECTS}
+
+
+def _object_routes(obj: ObjectSpec) -> list[Route]:
+    base, item = f"/{obj.name}", f"/{obj.name}/<path:key>"
+    ops = obj.operations
+
+    def query(party: Party) -> dict[str, str]:
+        return {"limit": "10", "offset": "0", "sort": "-externalId", "select": "externalId, custom"}
+
+    def update(party: Party) -> dict[str, Any]:
+        return {"custom": {"updated": True}}
+
+    def bulk(party: Party) -> list[dict[str, Any]]:
+        return [
+            {"externalId": f"{obj.name}-{party.name}", "custom": {"bulk": 1}},  # an update
+            obj.record(party, "-bulk"),  # an insert
+        ]
+
+    routes = []
+    if "list" in ops:
+        routes.append(Route("GET", base, "rest", paged=True, query=query))
+    if "create" in ops:
+        routes.append(
+            Route(
+                "POST",
+                base,
+                "rest",
+                write=True,
+                shape="object",
+                limit=LIMIT_LARGE,
+                fields=obj.fields,
+                body=lambda party: obj.record(party, "-new"),
+            )
+        )
+    if "bulk" in ops:
+        routes.append(
+            Route(
+                "PUT",
+                base,
+                "rest",
+                write=True,
+                shape="array",
+                limit=LIMIT_LARGE,
+                fields={**obj.fields, **BULK_ID},
+                rejection="bulk-errors",
+                max_items=BULK_MAX_ITEMS,
+                body=bulk,
+            )
+        )
+    if "read" in ops:
+        routes.append(Route("GET", item, "rest", key=obj.key))
+    if "update" in ops:
+        routes.append(
+            Route(
+                "PUT",
+                item,
+                "rest",
+                write=True,
+                shape="object",
+                limit=LIMIT_LARGE,
+                fields=obj.fields,
+                key=obj.key,
+                body=update,
+            )
+        )
+    if "delete" in ops:
+        routes.append(Route("DELETE", item, "rest", write=True, key=obj.key))
+    return routes
+
+
+ROUTES = ROUTES + tuple(route for obj in OBJECTS for route in _object_routes(obj))
 BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
 BODY_ROUTES = tuple(r for r in ROUTES if r.shape is not None)
 KEY_ROUTES = tuple(r for r in ROUTES if r.key is not None)

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from fake_planhat.api import analytics, companies, dock, endusers
+from fake_planhat.api import analytics, dock
+from fake_planhat.planhat import RESOURCES
 from tests.robustness import (
     Call,
     World,
@@ -96,8 +97,8 @@ def test_catalogue_lists_every_route_the_app_serves(world: World) -> None:
 @pytest.mark.parametrize(
     ("route_name", "checked"),
     [
-        ("POST /endusers", endusers.Endusers.schema.fields),
-        ("POST /companies", companies.Companies.schema.fields),
+        *((f"POST /{r.name}", r.fields) for r in RESOURCES if "create" in r.operations),
+        *((f"PUT /{r.name}", r.fields) for r in RESOURCES if "create" not in r.operations),
         ("POST /analytics/<tenant_token>", analytics.FIELD_TYPES),
         ("POST /dock/segment", ("type", *dock.OBJECT_MEMBERS)),
     ],
@@ -409,13 +410,15 @@ def auth_cases() -> Iterator[tuple[str, Case]]:
         if route.auth == "path":
             continue
         for label, (headers, status, words) in auth_variants(route).items():
-            yield f"{route.name} {label}", Case(with_auth(route, headers), status, words)
+            yield f"{route.name} {label}", Case(with_auth(route, headers), status, words, route)
 
 
 @pytest.mark.parametrize("case", params(auth_cases()))
 def test_bad_credentials_are_401_or_403_naming_the_problem(world: World, case: Case) -> None:
     assert case.status is not None
-    response = check_rejection(world, case.call, status=case.status, words=case.words)
+    response = check_rejection(
+        world, case.call, status=case.status, words=case.words, route=case.route
+    )
     answer = response.get_data(as_text=True)
     assert [s for s in A.secrets() if s in answer] == [], "a token echoed in the answer"
 

@@ -20,11 +20,13 @@ from werkzeug.test import TestResponse
 from tests.robustness import Call, World, json_call
 from tests.robustness.routes import (
     BY_NAME,
+    OBJECTS,
     PARTY_A,
     PARTY_B,
     ROUTES,
     SHARED_COMPANY_EXT,
     SHARED_USER_EXT,
+    ObjectSpec,
     Party,
     basic,
 )
@@ -177,9 +179,11 @@ def probe_bulk_endusers(world: World) -> None:
     route = "PUT /endusers"
     keys = a_keys(world)
     for a_id in (keys["user _id"], keys["lead _id"]):
-        response = as_b(world, route, body=[{"_id": a_id, "position": "Spy"}])
-        assert response.status_code == 400, response.get_data(as_text=True)
-        assert a_id in response.get_json()["createdErrors"][0]["error"]
+        # R-3: A's _id is unknown in B, so it creates in B (with a new _id) or fails there
+        item = {"_id": a_id, "position": "Spy", "companyId": f"extid-{B.company_ext}"}
+        answer = ok(as_b(world, route, body=[item]))
+        assert answer["created"] == 1
+        assert set(answer["upsertedIds"]) <= ids(world, B) - {a_id}
     b_company = f"extid-{B.company_ext}"
     items = [
         {"externalId": A.user_ext, "companyId": b_company, "position": "by externalId"},
@@ -253,9 +257,8 @@ def probe_create_company(world: World) -> None:
 def probe_bulk_companies(world: World) -> None:
     route = "PUT /companies"
     a_id = a_keys(world)["company _id"]
-    response = as_b(world, route, body=[{"_id": a_id, "name": "Hijacked"}])
-    assert response.status_code == 400, response.get_data(as_text=True)
-    assert a_id in response.get_json()["createdErrors"][0]["error"]
+    answer = ok(as_b(world, route, body=[{"_id": a_id, "name": "B's own"}]))  # R-3: new in B
+    assert set(answer["upsertedIds"]) <= ids(world, B) - {a_id}
     items = [
         {"externalId": A.company_ext, "name": "B's by externalId"},
         {"sourceId": A.company_src, "name": "B's by sourceId"},
@@ -329,6 +332,74 @@ def probe_list_points(world: World) -> None:
     only_b(world, ok(as_b(world, route, query={"dimid": "seats"})))
 
 
+# --- every other object: one probe per route, from the object's catalogue entry ---------------
+
+
+def a_record_keys(world: World, obj: ObjectSpec) -> list[str]:
+    """A's record of ``obj`` as B would name it: ``_id``, ``extid-``, ``srcid-``."""
+    record = seeded_a(world, obj.name, externalId=f"{obj.name}-{A.name}")
+    return [record["_id"], f"extid-{obj.name}-{A.name}", f"srcid-{obj.name}-{A.name}"]
+
+
+def object_probes(obj: ObjectSpec) -> dict[str, Probe]:
+    base, item = f"/{obj.name}", f"/{obj.name}/<path:key>"
+    b_key = obj.key(B)
+
+    def probe_list(world: World) -> None:
+        listed = ok(as_b(world, f"GET {base}", query={"limit": "2000"}))
+        only_b(world, listed)
+        assert len(listed) == count(world, B, obj.name)
+        if obj.owned:
+            for company in list(a_keys(world).values())[:3]:
+                assert ok(as_b(world, f"GET {base}", query={"companyId": company})) == []
+
+    def probe_create(world: World) -> None:
+        if obj.owned:
+            for company in list(a_keys(world).values())[:3]:
+                before = world.snapshot()
+                body = {**obj.record(B, "-spy"), "companyId": company}
+                response = as_b(world, f"POST {base}", body=body)
+                assert response.status_code == 400, response.get_data(as_text=True)
+                assert "companyId" in response.get_json()["message"]
+                assert world.snapshot() == before
+        # A's keys are free in B: a record with them is B's own
+        body = {**obj.record(B, "-own"), "externalId": f"{obj.name}-{A.name}"}
+        assert ok(as_b(world, f"POST {base}", body=body))["_id"] in ids(world, B)
+
+    def probe_bulk(world: World) -> None:
+        a_id = a_record_keys(world, obj)[0]
+        items = [
+            {**obj.record(B, "-x"), "_id": a_id},
+            {**obj.record(B, "-y"), "externalId": f"{obj.name}-{A.name}"},
+            {**obj.record(B, "-z"), "sourceId": f"src-{obj.name}-{A.name}"},
+        ]
+        answer = ok(as_b(world, f"PUT {base}", body=items))
+        assert answer["created"] == 3, answer  # R-3: none of A's keys matches in B
+        assert set(answer["upsertedIds"]) <= ids(world, B) - {a_id}
+
+    def keyed(method: str, body: Any = None) -> Probe:
+        def probe(world: World) -> None:
+            for key in a_record_keys(world, obj):
+                not_found(as_b(world, f"{method} {item}", key=key, body=body))
+            answer = ok(as_b(world, f"{method} {item}", key=b_key, body=body))
+            if method == "DELETE":
+                assert answer["deletedCount"] == 1
+            else:
+                only_b(world, [answer])
+
+        return probe
+
+    probes: dict[str, Probe] = {
+        f"GET {base}": probe_list,
+        f"POST {base}": probe_create,
+        f"PUT {base}": probe_bulk,
+        f"GET {item}": keyed("GET"),
+        f"PUT {item}": keyed("PUT", {"custom": {"spy": True}}),
+        f"DELETE {item}": keyed("DELETE"),
+    }
+    return {name: probe for name, probe in probes.items() if name in BY_NAME}
+
+
 PROBES: dict[str, Probe] = {
     "POST /dock/segment": probe_dock,
     "GET /endusers": probe_list_endusers,
@@ -350,6 +421,7 @@ PROBES: dict[str, Probe] = {
     ),
     "POST /dimensiondata/<tenant_token>": probe_post_points,
     "GET /dimensiondata": probe_list_points,
+    **{name: probe for obj in OBJECTS for name, probe in object_probes(obj).items()},
 }
 
 
