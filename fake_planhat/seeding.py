@@ -320,17 +320,17 @@ def _plan_tenant(
             for name in declared.required:
                 if name != "companyId" and doc.get(name) is None:
                     check.fail(f"{at}.{name}", f"is required for a {declared.label}")
-            ref: CompanyRef | None = None
+            owner: CompanyRef | None = None
             if declared.owned_by_company and (
                 doc.get("companyId") is not None or "companyId" in declared.required
             ):
-                ref = _company_ref(check, at, doc, tenant, plan)
+                owner = _company_ref(check, at, doc, tenant, plan)
             fields = {
                 k: copy.deepcopy(v)
                 for k, v in doc.items()
                 if k not in ("companyExternalId", "companyName", "companyId")
             }
-            plan.records.setdefault(declared.name, []).append((fields, ref))
+            plan.records.setdefault(declared.name, []).append((fields, owner))
     return plan
 
 
@@ -359,10 +359,10 @@ def _apply(store: Store, plan: _TenantPlan) -> dict[str, int]:
             tenant.metrics.insert(tenant.new_doc(fields))
         for name, records in plan.records.items():
             collection = tenant.collection(name)
-            for fields, ref in records:
-                linked = (
-                    {} if ref is None else {"companyId": made[ref] if isinstance(ref, int) else ref}
-                )
+            for fields, owner in records:
+                linked = {}
+                if owner is not None:
+                    linked["companyId"] = made[owner] if isinstance(owner, int) else owner
                 collection.insert(tenant.new_doc({"custom": {}, **fields, **linked}))
     return {
         "companies": len(plan.companies),
