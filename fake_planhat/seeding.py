@@ -320,17 +320,17 @@ def _plan_tenant(
             for name in declared.required:
                 if name != "companyId" and doc.get(name) is None:
                     check.fail(f"{at}.{name}", f"is required for a {declared.label}")
-            owner: CompanyRef | None = None
+            company: CompanyRef | None = None
             if declared.owned_by_company and (
                 doc.get("companyId") is not None or "companyId" in declared.required
             ):
-                owner = _company_ref(check, at, doc, tenant, plan)
+                company = _company_ref(check, at, doc, tenant, plan)
             fields = {
                 k: copy.deepcopy(v)
                 for k, v in doc.items()
                 if k not in ("companyExternalId", "companyName", "companyId")
             }
-            plan.records.setdefault(declared.name, []).append((fields, owner))
+            plan.records.setdefault(declared.name, []).append((fields, company))
     return plan
 
 
