@@ -109,7 +109,9 @@ class Resource:
         return indexes
 
     def status_of(self, part: str) -> Status:
-        return self.status.get(part, "decided")
+        """R-4 states every object's list maximum, and Planhat's object list names the
+        exceptions to the operations; required fields beyond endusers' and companies' are ours."""
+        return self.status.get(part, "decided" if part == "required" else "documented")
 
 
 # --- shared pieces ---------------------------------------------------------------------------

@@ -350,3 +350,25 @@ def test_R8_find_by_key_resolves_assets_and_projects_by_any_key(
     assert find_by_key(tenant, name, "extid-nothing") is None
     with pytest.raises(KeyError):
         find_by_key(tenant, "notes", made["_id"])  # notes are conversations
+
+
+def test_R1_notes_are_conversations_and_there_is_no_notes_route(
+    client: FlaskClient, rest_auth: dict[str, str]
+) -> None:
+    for path in ("/notes", "/notes/extid-n1"):
+        response = client.get(path, headers=rest_auth)
+        assert response.status_code == 404
+        assert "No route" in response.get_json()["message"]
+    assert client.get("/conversations", headers=rest_auth).status_code == 200
+
+
+@pytest.mark.parametrize("obj", WITH_CREATE, ids=lambda o: o.name)
+def test_R2_external_and_source_ids_are_unique_per_object(
+    obj: ObjectSpec, client: FlaskClient, rest_auth: dict[str, str], acme: dict[str, Any]
+) -> None:
+    make(client, rest_auth, obj)
+    for key in ("externalId", "sourceId"):
+        body = {**record(obj, "-2"), key: record(obj)[key]}
+        response = client.post(f"/{obj.name}", json=body, headers=rest_auth)
+        assert response.status_code == 400, key
+        assert "Duplicated key" in response.get_json()["message"]
