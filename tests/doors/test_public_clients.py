@@ -14,9 +14,17 @@ from collections.abc import Iterator
 import planhat
 import pytest
 from planhat import types
-from pyplanhat import AsyncPyPlanhat, Company, EndUser, InvalidRequestError, PyPlanhat
+from pyplanhat import (
+    AsyncPyPlanhat,
+    Company,
+    Conversation,
+    EndUser,
+    InvalidRequestError,
+    PyPlanhat,
+)
 
 from fake_planhat import FakePlanhat
+from tests.robustness.routes import OBJECT_BY_NAME, PARTY_A
 
 
 @pytest.fixture
@@ -173,3 +181,88 @@ def test_robocorp_activities_reach_the_contact(fake: FakePlanhat, base_url: str 
     assert [a["action"] for a in fake.activities()] == ["Logged in", "Clicked", "Left"]
     if base_url is None:
         assert hosts(fake) == {"api.planhat.com", "analytics.planhat.com"}
+
+
+# --- every other object (issue 12) ---------------------------------------------------------------
+
+
+def test_pyplanhat_conversation_lifecycle(fake: FakePlanhat, base_url: str | None) -> None:
+    with PyPlanhat(api_key=fake.api_token, base_url=base_url) as client:
+        company = client.companies.create(Company(name="Acme"))
+        created = client.conversations.create(
+            Conversation(company_id=company.id, subject="Kick-off", external_id="c1")
+        )
+        assert created.id
+        assert client.conversations.get(created.id).subject == "Kick-off"
+        assert [c.id for c in client.conversations.list()] == [created.id]
+        updated = client.conversations.update(created.id, Conversation(subject="Renewal"))
+        assert (updated.subject, updated.external_id) == ("Renewal", "c1")
+        client.conversations.delete(created.id)
+        with pytest.raises(InvalidRequestError):
+            client.conversations.get(created.id)
+    assert fake.dump()["conversations"] == []
+
+
+# robocorp-planhat's type for each object (it has no Time Entry)
+ROBOCORP_TYPES: dict[str, type[types.PlanhatObject]] = {
+    "assets": types.Asset,
+    "campaigns": types.Campaign,
+    "churn": types.Churn,
+    "conversations": types.Conversation,
+    "customfields": types.CustomField,
+    "invoices": types.Invoice,
+    "issues": types.Issue,
+    "licenses": types.License,
+    "nps": types.NPS,
+    "objectives": types.Objective,
+    "opportunities": types.Opportunity,
+    "projects": types.Project,
+    "sales": types.Sale,
+    "tasks": types.Task,
+    "tickets": types.Ticket,
+    "users": types.User,
+    "workspaces": types.Workspace,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROBOCORP_TYPES))
+def test_robocorp_every_object_lifecycle(
+    name: str, fake: FakePlanhat, base_url: str | None
+) -> None:
+    """Create, read by _id and externalId, list (by company), update, bulk upsert, delete:
+    whatever the object has (customfields: no bulk; tickets: bulk, list and delete only)."""
+    kind = ROBOCORP_TYPES[name]
+    spec = OBJECT_BY_NAME[name]
+    client = robocorp(fake, base_url)
+    company = client.create_object(types.Company({"name": "Acme", "externalId": "acme-a"}))
+    body = spec.record(PARTY_A)
+    if spec.owned:
+        body["companyId"] = company.id
+    if "create" in spec.operations:
+        created = client.create_object(kind(body))
+    else:
+        answer = client.update_objects(kind.from_list([body]))
+        assert isinstance(answer, dict)
+        assert answer["created"] == 1
+        created = kind({"_id": answer["upsertedIds"][0], **body})
+    assert created.id
+    if "read" in spec.operations:
+        by_external = client.get_object_by_id(
+            kind, body["externalId"], types.PlanhatIdType.EXTERNAL_ID
+        )
+        assert by_external.id == client.get_object_by_id(kind, created.id).id == created.id
+    listed = client.get_objects(kind, company_ids=[company.id] if spec.owned else None)
+    assert [o.id for o in listed] == [created.id]
+    if "update" in spec.operations:
+        updated = client.update_object(kind({"_id": created.id, "custom": {"seen": True}}))
+        assert updated["custom"] == {"n": 1, "seen": True}
+    if "bulk" in spec.operations:
+        upserted = client.update_objects(
+            kind.from_list([{"externalId": body["externalId"], "custom": {"bulk": 1}}])
+        )
+        assert isinstance(upserted, dict)
+        assert (upserted["created"], upserted["updated"]) == (0, 1)
+    assert client.delete_planhat_object(created).status_code == 200
+    assert fake.dump()[name] == []
+    if base_url is None:
+        assert hosts(fake) == {"api.planhat.com"}
