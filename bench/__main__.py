@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 REPORT = DOCS / "performance.md"
 CHART = "performance-store-size.png"
-AREAS = ("startup", "requests", "journal", "load", "conformance", "store")
+AREAS = ("startup", "requests", "journal", "load", "conformance", "store", "objects")
 
 Area = Callable[[Settings, Callable[[str], None], Path], list[Section]]
 
@@ -51,6 +51,10 @@ def _area(name: str) -> Area:
         from bench import conformance_run
 
         return lambda settings, log, chart: [conformance_run.run(settings, log)]
+    if name == "objects":
+        from bench import object_store
+
+        return lambda settings, log, chart: [object_store.run(settings, log)]
     from bench import store_size
 
     return store_size.run

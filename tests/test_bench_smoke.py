@@ -21,6 +21,7 @@ SECTIONS = (
     "## Conformance kit: the default run",
     "## Memory per contact and bulk upsert growth",
     "## Store size: lookups and upserts at 1k, 100k and 1M contacts",
+    "## A representative new object (assets): store size, memory and bulk growth",
 )
 
 
