@@ -39,6 +39,32 @@ def _status(r: Resource) -> str:
     return ", ".join(f"{p.replace('_', ' ')}: {r.status_of(p)}" for p in parts)
 
 
+RULES = (
+    "- **R-1 keys.** A single record is addressed by `_id`, `extid-{externalId}` or",
+    "  `srcid-{sourceId}`.",
+    "- **R-2 create, update, delete.** `POST /{object}` creates (required fields and",
+    "  references, e.g. an existing `companyId`, are checked: 400 naming the field);",
+    "  `PUT /{object}/{key}` updates only the fields sent (`custom` merged per key);",
+    '  `DELETE` answers `{"n":1,"ok":1,"deletedCount":1}`. Updates are `PUT`; `PATCH` → 405.',
+    "- **R-3 bulk upsert.** `PUT /{object}` with a JSON array of at most 5,000 items. Keyables",
+    "  `_id`, then `sourceId`, then `externalId` (endusers also `email`). A key that matches",
+    "  nothing creates a record, an unknown `_id` included. A key repeated within one request",
+    '  is an item error ("duplicated") for the repeats. Answer keys: `created, createdErrors,',
+    "  insertsKeys, updated, updatedErrors, updatesKeys, nonupdates, modified, upsertedIds,",
+    "  permissionErrors`; 200 all applied, 206 some failed, 400 none applied; a token without",
+    "  write permission → 403 with that same answer, its items under `permissionErrors`.",
+    "- **R-4 lists.** A bare JSON array; `limit` (default 100; the object's maximum above),",
+    "  `offset`, `sort` (`-` for descending), `select` (comma list, `_id` always kept), and",
+    "  the documented filters, comma lists allowed.",
+    "- **R-5 errors.** 400 invalid or duplicated, 401 bad token, 403 permission, 404 unknown",
+    "  key, 429 rate limited, with a JSON body saying what was wrong.",
+    "- **R-6 computed fields.** A company's `domains` are the email domains of its endusers",
+    "  plus any set explicitly; a new company's `status` is `prospect` unless sent.",
+    "- **R-8 metrics** accept `model` `Asset` and `Project`: `fake_planhat.planhat.find_by_key`",
+    "  resolves such a record by any R-1 key.",
+)
+
+
 def objects_markdown() -> str:
     """The table of every object the fake serves."""
     lines = [
@@ -67,6 +93,10 @@ def objects_markdown() -> str:
             f"| {r.list_max:,} | {_filters(r) or '—'} | {_status(r)} |"
         )
     lines += [
+        "",
+        "## The rules, restated",
+        "",
+        *RULES,
         "",
         "Computed on read: a company's `domains` (its endusers' email domains plus any set",
         "explicitly) and, on records that belong to a company, `companyName`. A new company's",
