@@ -250,7 +250,7 @@ def test_get_company_by_id_extid_srcid(
     for key in (acme["_id"], "extid-Acme%20Corp", "srcid-0015"):
         response = client.get(f"/companies/{key}", headers=rest_auth)
         assert response.status_code == 200, key
-        assert response.get_json() == acme
+        assert response.get_json() == {**acme, "domains": []}  # computed on read
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
