@@ -415,3 +415,22 @@ def test_seeding_an_object_without_its_required_fields_changes_nothing(
     with pytest.raises(ValueError, match=r"assets\[0\]"):
         fake.seed({"tenants": {fake.tenant_token: {"assets": [{"name": "No company"}]}}})
     assert fake.dump()["assets"] == []
+
+
+def test_control_plane_seeds_and_shows_every_object(
+    fake: FakePlanhat, client: FlaskClient, rest_auth: dict[str, str]
+) -> None:
+    body = {"companies": [{"name": "Acme", "externalId": PARTY_A.company_ext}]}
+    body |= {obj.name: [record(obj)] for obj in OBJECTS}
+    seeded = client.post("/_fake/seed", json={"tenants": {fake.tenant_token: body}})
+    assert seeded.status_code == 200, seeded.get_json()
+    [counts] = seeded.get_json()["seeded"].values()
+    assert all(counts[obj.name] == 1 for obj in OBJECTS)
+    state = client.get("/_fake/state").get_json()
+    for obj in OBJECTS:
+        [shown] = state[obj.name]
+        assert shown["externalId"] == record(obj)["externalId"]
+        listed = client.get(f"/{obj.name}", headers=rest_auth).get_json()
+        assert [d["_id"] for d in listed] == [shown["_id"]]
+    routes = client.get("/_fake/routes").get_json()["routes"]
+    assert {r["path"] for r in routes} >= {f"/{obj.name}" for obj in OBJECTS}
