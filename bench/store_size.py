@@ -142,7 +142,8 @@ class _Kinds:
                     "companyId": f"extid-co-{m // PER_COMPANY}",
                     "custom": {"bulkRound": self._fresh},
                 }
-                for m in (self._random.randrange(size) for _ in range(100))
+                # distinct contacts: a key repeated in one bulk fails as "duplicated"
+                for m in self._random.sample(range(size), min(100, size))
             ]
             return _Request("PUT", "/endusers", self._rest, _json(items), None)
         raise ValueError(kind)
