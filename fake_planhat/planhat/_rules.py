@@ -173,7 +173,11 @@ class Rules:
             if name in fields and _absent(fields[name]):
                 raise errors.missing_field(name, f"a {self.label}", self._expected(name))
         self.resolve_references(tenant, fields)
-        if fields.keys() & {"externalId", "sourceId", "companyId"}:
+        # performance: a bulk item names its record by a key it does not change; only a
+        # changed key can clash with another record
+        if any(
+            fields[k] != doc.get(k) for k in ("externalId", "sourceId", "companyId") if k in fields
+        ):
             self.check_keys(tenant, {**doc, **fields}, doc["_id"])
         return fields
 
