@@ -148,7 +148,8 @@ def blueprint(declared: Resource) -> Blueprint:
     ]
     for operation, rule, method, view in views:
         if operation in ops:
-            bp.add_url_rule(rule, operation, view, methods=[method])
+            # a key may start with "/" (``extid-`` + "/x" makes "//"): no redirect, the key
+            bp.add_url_rule(rule, operation, view, methods=[method], merge_slashes=False)
     if declared.name == "companies":
         bp.add_url_rule("/leancompanies", "lean", _lean_companies, methods=["GET"])
     return bp
