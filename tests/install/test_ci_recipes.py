@@ -193,7 +193,7 @@ def test_the_guides_ci_job_installs_and_writes_its_reports(built: Built, tmp_pat
     reports = workspace / "reports"
     suite = ET.parse(reports / "junit.xml").getroot()
     cases = suite.findall(".//testcase")
-    assert len(cases) == 29
+    assert len(cases) >= 29  # one per rule of the profile
     assert not suite.findall(".//failure")
     report = json.loads((reports / "conformance.json").read_text())
     assert report["summary"]["ok"] is True
