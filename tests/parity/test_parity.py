@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -236,3 +238,31 @@ def test_record_refuses_a_bad_upstream(capsys: pytest.CaptureFixture[str]) -> No
         main(["record", "--upstream", "api.planhat.com"])
     assert exited.value.code == 2
     assert "not an http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_the_docs_console_example_is_what_parity_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/parity.md shows a session: identify without a company, group, then the two lists,
+    recorded against a tenant that discards unassigned contacts. Replaying it prints that."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "parity.md").read_text()
+    [console] = re.findall(r"```console\n(.*?)```", docs, re.DOTALL)
+    upstream = FakePlanhat()
+    upstream.settings(unassigned="discard")
+    path = tmp_path / "planhat-recording.jsonl"
+    with upstream.serve() as planhat, path.open("a", encoding="utf-8") as out:
+        recorder = Recorder(planhat.url, out)
+        with RecordingServer(recorder) as proxy, httpx.Client(base_url=proxy.url) as client:
+            for event in (
+                {"type": "identify", "userId": "u1", "traits": {"email": "ada@acme.test"}},
+                {"type": "group", "groupId": "acme", "userId": "u1", "traits": {"name": "Acme"}},
+            ):
+                client.post("/dock/segment", headers=INTAKE, json=event)
+            client.get("/endusers", headers=REST)
+            client.get("/companies", headers=REST)
+        recorder.client.close()
+    printed = []
+    for command in re.findall(r"^\$ fake-planhat (.*)$", console, re.MULTILINE):
+        main(shlex.split(command.replace("planhat-recording.jsonl", str(path))))
+        printed += [f"$ fake-planhat {command}", *capsys.readouterr().out.splitlines()]
+    assert printed == console.strip().splitlines()
