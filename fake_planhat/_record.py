@@ -61,10 +61,13 @@ def redact_authorization(value: str) -> dict[str, str]:
 
 
 def redact_path(path: str) -> str:
-    """``/analytics/<tenant token>[/...]`` with the token replaced by a placeholder."""
+    """``/analytics/<tenant token>`` and ``/analytics/bulk/<tenant token>`` with the token
+    replaced by a placeholder."""
     parts = path.split("/")
-    if len(parts) >= 3 and parts[1] == "analytics" and parts[2]:
-        parts[2] = TENANT_TOKEN_PLACEHOLDER
+    if len(parts) >= 3 and parts[1] == "analytics":
+        at = 3 if parts[2] == "bulk" and len(parts) >= 4 else 2
+        if parts[at]:
+            parts[at] = TENANT_TOKEN_PLACEHOLDER
     return "/".join(parts)
 
 

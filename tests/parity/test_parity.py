@@ -158,6 +158,26 @@ def test_parity_cli_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "write KEY=VALUE" in capsys.readouterr().err
 
 
+def test_tokens_in_paths_and_headers_are_redacted() -> None:
+    from fake_planhat._record import redact_authorization, redact_path
+
+    assert redact_path("/analytics/tok-1") == "/analytics/{tenantToken}"
+    assert redact_path("/analytics/bulk/tok-1") == "/analytics/bulk/{tenantToken}"
+    assert redact_path("/endusers/extid-u1") == "/endusers/extid-u1"
+    basic = "Basic " + base64.b64encode(b"tok-1:").decode()
+    assert redact_authorization(basic) == {
+        "scheme": "Basic",
+        "role": "tenant",
+        "fp": fingerprint("tok-1"),
+    }
+    assert redact_authorization("Bearer api-1") == {
+        "scheme": "Bearer",
+        "role": "api",
+        "fp": fingerprint("api-1"),
+    }
+    assert redact_authorization("Basic !!!")["role"] == "unreadable"
+
+
 def test_compare_ignores_volatile_fields_by_rule() -> None:
     planhat = {
         "_id": "5f0c8a0e4d3b2a1c0e9f8d7c",
