@@ -248,7 +248,9 @@ def _document_environment(parser: argparse.ArgumentParser) -> None:
         if name is not None and action.help not in (None, argparse.SUPPRESS):
             action.help = f"{action.help} [env: {name}]"
             names.append(name)
-    parser.epilog = (parser.epilog + "\n\n" if parser.epilog else "") + (
+    # the help formatter joins paragraphs, so the exit statuses end as a sentence first
+    before = (parser.epilog or "").rstrip().rstrip(".")
+    parser.epilog = (before + ". " if before else "") + (
         "Each option can also be set through its environment variable ("
         + ", ".join(names)
         + "); an option given on the command line wins."
