@@ -34,7 +34,7 @@ FORMAT = "fake-planhat-recording/1"
 TENANT_TOKEN_PLACEHOLDER = "{tenantToken}"
 # Request headers worth forwarding; hop-by-hop ones and Host are the proxy's own business.
 FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "user-agent")
-# Answer headers a client may act on (Retry-After for O-2, Planhat's rate-limit headers).
+# Answer headers a client may act on (Retry-After, Planhat's rate-limit headers).
 KEPT_RESPONSE_HEADERS = (
     "content-type",
     "retry-after",
@@ -134,7 +134,7 @@ class Recorder:
         if "content-type" in headers:
             request["contentType"] = headers["content-type"]
         if body:
-            # as text, exactly: a replay must send the very bytes (W-4: no re-typing)
+            # as text, exactly: a replay must send the very bytes, nothing re-typed
             request["body"] = body.decode("utf-8", "replace")
         exchange = {
             "format": FORMAT,

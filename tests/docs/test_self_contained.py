@@ -21,21 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 # tests, the intake engineer tests/intake/): each still cites the specification. Strict, so the
 # entry must go the moment its file is fixed.
 BEING_FIXED = {
+    # not a defect: it names files of Planhat's own docs repository (planhat/docs) as sources,
+    # which this check cannot tell from local paths; the intake engineer owns the page
+    "docs/fidelity.md": "cites source/includes/_activity.md of planhat/docs (external)",
     "conformance/events.py": "kit engineers: cites shared/SEGMENT-EVENTS.md",
     "tests/conformance/test_events.py": "kit engineers: cites SEGMENT-EVENTS.md",
-    "docs/control-plane.md": "intake engineer (rewriting it): cites PLANHAT-FACTS",
-    "fake_planhat/api/analytics.py": "intake/REST engineers: cites CONTRACT §",
-    "fake_planhat/api/dimensiondata.py": "intake/REST engineers: cites PLANHAT-FACTS",
     "fake_planhat/api/dock.py": "intake engineer: cites CONTRACT §4",
-    "fake_planhat/intake.py": "intake engineer: cites CONTRACT §4",
-    "fake_planhat/ratelimit.py": "intake/REST engineers: cites PLANHAT-FACTS",
     "tests/api/test_bulk.py": "REST engineer: cites PLANHAT-FACTS",
     "tests/api/test_companies.py": "REST engineer: cites PLANHAT-FACTS",
     "tests/api/test_endusers.py": "REST engineer: cites PLANHAT-FACTS",
     "tests/control/test_ratelimit.py": "intake/REST engineers: cites PLANHAT-FACTS",
     "tests/intake/model.py": "intake engineer: cites CONTRACT.md and PLANHAT-FACTS",
     "tests/intake/test_rules_p.py": "intake engineer: cites CONTRACT §4",
-    "tests/intake/test_stateful.py": "intake engineer: cites CONTRACT §4",
 }
 
 

@@ -56,7 +56,7 @@ def traffic(client: httpx.Client) -> None:
 def recording(tmp_path: Path) -> Path:
     """Traffic recorded through the proxy in front of an upstream fake with discard on."""
     upstream = FakePlanhat()
-    upstream.settings(unassigned="discard")
+    upstream.settings(unassigned="discard", group="upsert")
     path = tmp_path / "recording.jsonl"
     with upstream.serve() as planhat, path.open("a", encoding="utf-8") as out:
         recorder = Recorder(planhat.url, out)
@@ -96,6 +96,7 @@ def test_record_keeps_answers_and_no_token(recording: Path) -> None:
 
 def test_parity_reports_the_switched_behaviour_P8(recording: Path) -> None:
     fake = FakePlanhat()  # unassigned: keep, the default
+    fake.settings(group="upsert")  # as upstream: a group call makes the company
     with fake.serve() as server:
         report = replay(
             list(read_recording(recording)),
@@ -118,7 +119,7 @@ def test_parity_reports_the_switched_behaviour_P8(recording: Path) -> None:
 
 def test_parity_is_clean_when_the_fake_is_switched_the_same_way(recording: Path) -> None:
     fake = FakePlanhat()
-    fake.settings(unassigned="discard")
+    fake.settings(unassigned="discard", group="upsert")
     with fake.serve() as server:
         report = replay(
             list(read_recording(recording)),
@@ -133,14 +134,26 @@ def test_parity_is_clean_when_the_fake_is_switched_the_same_way(recording: Path)
 def test_parity_cli_exit_status_and_json(
     recording: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["parity", str(recording)]) == 1
+    assert main(["parity", str(recording), "--setting", "group=upsert"]) == 1
     out = capsys.readouterr().out
     assert "line 4: GET /endusers  shape at $ (length): Planhat 0, fake 1  [decided:" in out
 
-    assert main(["parity", str(recording), "--setting", "unassigned=discard"]) == 0
+    assert (
+        main(
+            [
+                "parity",
+                str(recording),
+                "--setting",
+                "unassigned=discard",
+                "--setting",
+                "group=upsert",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == "6 exchanges replayed, 0 differences\n"
 
-    assert main(["parity", str(recording), "--json", "-"]) == 1
+    assert main(["parity", str(recording), "--setting", "group=upsert", "--json", "-"]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["exchanges"] == 6
     assert [d["term"] for d in document["differences"]] == ["decided"] * 4
@@ -268,7 +281,7 @@ def test_the_docs_console_example_is_what_parity_prints(
     docs = (Path(__file__).resolve().parents[2] / "docs" / "parity.md").read_text()
     [console] = re.findall(r"```console\n(.*?)```", docs, re.DOTALL)
     upstream = FakePlanhat()
-    upstream.settings(unassigned="discard")
+    upstream.settings(unassigned="discard", group="upsert")
     path = tmp_path / "planhat-recording.jsonl"
     with upstream.serve() as planhat, path.open("a", encoding="utf-8") as out:
         recorder = Recorder(planhat.url, out)
