@@ -101,10 +101,18 @@ def _target_limit(target: Target) -> str:
     return f"{'≤' if target.at_most else '≥'} {target.limit:,g}{spaced}{unit}"
 
 
-def targets_table(targets: Sequence[Target]) -> list[str]:
+SMOKE_VERDICT = "not judged (smoke)"
+
+
+def targets_table(targets: Sequence[Target], *, smoke: bool = False) -> list[str]:
+    """The targets as a Markdown table; a smoke run's figures mean nothing, so it judges none
+    (printing FAIL while exiting 0 would teach readers to ignore FAIL)."""
     lines = ["| Target | measured | limit | verdict |", "| --- | --- | --- | --- |"]
     for t in targets:
-        verdict = f"**{t.verdict}**" if t.passed is not True else t.verdict
+        if smoke:
+            verdict = SMOKE_VERDICT
+        else:
+            verdict = f"**{t.verdict}**" if t.passed is not True else t.verdict
         lines.append(f"| {t.text} | {_target_value(t)} | {_target_limit(t)} | {verdict} |")
     return lines
 
@@ -138,10 +146,14 @@ def render(
     lines += [
         "## Targets",
         "",
-        f"{passed} passed, {failed} failed, {missing} not measured, of {len(targets)} "
-        "(the targets of issue 6).",
+        (
+            f"{len(targets)} targets, none judged: a smoke run's figures mean nothing."
+            if smoke
+            else f"{passed} passed, {failed} failed, {missing} not measured, of {len(targets)} "
+            "(the targets of issue 6)."
+        ),
         "",
-        *targets_table(targets),
+        *targets_table(targets, smoke=smoke),
         "",
     ]
     for section in sections:
@@ -151,6 +163,6 @@ def render(
         for note in section.notes:
             lines += [note, ""]
         if section.targets:
-            lines += ["Targets:", "", *targets_table(section.targets), ""]
+            lines += ["Targets:", "", *targets_table(section.targets, smoke=smoke), ""]
     lines.append(FOOTER)
     return "\n".join(lines).rstrip() + "\n"

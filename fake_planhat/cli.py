@@ -10,6 +10,14 @@ committed before its answer (docs/durability.md).
 Exit status: 0 after a signal, 1 when the address cannot be bound, 2 for bad arguments (among
 them a non-loopback host without explicit tokens of its own), 3 when the --state file cannot be
 used (corrupt, another program's, no permission, in use).
+
+Every ``serve`` option can also come from the environment, as moto's and WireMock's servers
+allow: ``--port`` from ``FAKE_PLANHAT_PORT``, ``--tenant-token`` from ``FAKE_PLANHAT_TENANT_TOKEN``
+and so on (``FAKE_PLANHAT_`` + the option's name in capitals, ``-`` as ``_``). A command-line
+option wins over its variable.
+
+``fake-planhat record`` and ``fake-planhat parity`` compare the fake with a real Planhat tenant
+(docs/parity.md).
 """
 
 from __future__ import annotations
@@ -20,10 +28,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from fake_planhat.auth import fingerprint
 from fake_planhat.journal import DEFAULT_MAX_ENTRIES
@@ -48,6 +57,8 @@ EXIT_STATUSES = (
     "exit status: 0 stopped by SIGINT or SIGTERM; 1 the address cannot be bound; 2 bad "
     "arguments; 3 the --state file cannot be used"
 )
+EXIT_DIFFERENCES = 1
+ENV_PREFIX = "FAKE_PLANHAT_"
 
 
 def _version() -> str:
@@ -124,14 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--tenant-token",
         default=None,
-        help="tenant token for /dock/segment and /analytics/<token> "
-        f"(default: fake_planhat.DEFAULT_TENANT_TOKEN, fp:{fingerprint(DEFAULT_TENANT_TOKEN)})",
+        help="tenant token for /dock/segment and /analytics/<token> (default: the public "
+        f"{DEFAULT_TENANT_TOKEN}, fake_planhat.DEFAULT_TENANT_TOKEN)",
     )
     serve.add_argument(
         "--api-token",
         default=None,
-        help="API token (write scope) for the REST routes "
-        f"(default: fake_planhat.DEFAULT_API_TOKEN, fp:{fingerprint(DEFAULT_API_TOKEN)})",
+        help="API token (write scope) for the REST routes (default: the public "
+        f"{DEFAULT_API_TOKEN}, fake_planhat.DEFAULT_API_TOKEN)",
     )
     serve.add_argument(
         "--admin-token",
@@ -213,7 +224,74 @@ def build_parser() -> argparse.ArgumentParser:
         "start, each write committed before its answer; the journal, faults and clock are not "
         "kept (default: memory only)",
     )
+    _add_parity_commands(commands)
+    _document_environment(serve)
     return parser
+
+
+# --- options from the environment ----------------------------------------------------------
+
+
+def _env_name(action: argparse.Action) -> str | None:
+    """``FAKE_PLANHAT_PORT`` for ``--port``; None for actions without a long option."""
+    longs = [s for s in action.option_strings if s.startswith("--")]
+    if not longs or action.dest in ("help", "version"):
+        return None
+    return ENV_PREFIX + longs[0].removeprefix("--").upper().replace("-", "_")
+
+
+def _document_environment(parser: argparse.ArgumentParser) -> None:
+    """Name each option's variable in its help, and list them all under the options."""
+    names = []
+    for action in parser._actions:
+        name = _env_name(action)
+        if name is not None and action.help not in (None, argparse.SUPPRESS):
+            action.help = f"{action.help} [env: {name}]"
+            names.append(name)
+    # the help formatter joins paragraphs, so the exit statuses end as a sentence first
+    before = (parser.epilog or "").rstrip().rstrip(".")
+    parser.epilog = (before + ". " if before else "") + (
+        "Each option can also be set through its environment variable ("
+        + ", ".join(names)
+        + "); an option given on the command line wins."
+    )
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return cast(argparse.ArgumentParser, action.choices[name])
+    raise LookupError(name)
+
+
+def _apply_environment(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """Make ``FAKE_PLANHAT_<OPTION>`` the default of each option of ``parser``.
+
+    Generic on purpose: an option added later gets its variable without more code. A value is
+    checked as the option would check it, and a bad one is reported under the variable's name.
+    """
+    for action in parser._actions:
+        name = _env_name(action)
+        if name is None or name not in environ:
+            continue
+        text = environ[name]
+        if action.nargs == 0:  # a switch such as --verbose
+            action.default = text.strip().lower() in ("1", "true", "yes", "on")
+            continue
+        # a repeatable option (--allowed-host) takes a comma-separated list
+        repeated = isinstance(action, argparse._AppendAction)
+        values = [v.strip() for v in text.split(",") if v.strip()] if repeated else [text]
+        converted = []
+        for value in values:
+            try:
+                item = action.type(value) if callable(action.type) else value
+            except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
+                parser.error(f"{name}: {exc}")
+            if action.choices is not None and item not in action.choices:
+                choices = ", ".join(map(str, action.choices))
+                parser.error(f"{name}: {value!r} is not one of {choices}")
+            converted.append(item)
+        action.default = converted if repeated else converted[0]
 
 
 def say(line: str) -> None:
@@ -326,6 +404,11 @@ class _StateFileProblem(Exception):
     """The --state file cannot be used: one line, exit status :data:`EXIT_STATE_FILE`."""
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 tenant``, ``2 tenants``: every noun the CLI counts takes a plain ``s``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _state_line(fake: FakePlanhat, seeded: bool) -> str | None:
     if fake.persistence is None:
         return None
@@ -334,8 +417,8 @@ def _state_line(fake: FakePlanhat, seeded: bool) -> str | None:
         return f"state: {fake.persistence.path} (new)"
     skipped = "; --seed-file not applied to a restored state" if seeded else ""
     return (
-        f"state: {fake.persistence.path} (restored {restored.tenants} tenants, "
-        f"{restored.documents} documents{skipped})"
+        f"state: {fake.persistence.path} (restored {_count(restored.tenants, 'tenant')}, "
+        f"{_count(restored.documents, 'document')}{skipped})"
     )
 
 
@@ -391,10 +474,166 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- record and parity (docs/parity.md) ----------------------------------------------------
+
+
+def _add_parity_commands(commands: Any) -> None:
+    record = commands.add_parser(
+        "record",
+        help="forward requests to a real Planhat tenant and record request/answer pairs",
+        description="A recording proxy: point your code at the URL printed first instead of "
+        "https://api.planhat.com; each request goes to --upstream, its answer comes back "
+        "unchanged, and the pair is appended to --out (tokens kept as fingerprints only). "
+        "Stops on SIGINT or SIGTERM.",
+    )
+    record.set_defaults(parser=record, run=_record)
+    record.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the Planhat host to forward to, e.g. https://api-eu.planhat.com",
+    )
+    record.add_argument(
+        "--out",
+        default="planhat-recording.jsonl",
+        metavar="FILE",
+        help="recording to append to, one exchange a line (default: %(default)s)",
+    )
+    record.add_argument("--host", default=DEFAULT_HOST, help="address (default: %(default)s)")
+    record.add_argument(
+        "--port", type=_port, default=0, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parity = commands.add_parser(
+        "parity",
+        help="replay a recording against the fake and report every difference",
+        description="Replay each recorded request against a fake (a fresh one in this "
+        "process, or --base) and report every difference in status, shape and values, each "
+        "labelled documented, decided or differs. Exit status 0 without differences, 1 with.",
+    )
+    parity.set_defaults(parser=parity, run=_parity)
+    parity.add_argument("file", metavar="FILE", help="a recording written by `record`")
+    parity.add_argument(
+        "--base",
+        metavar="URL",
+        help="a running fake to replay against (default: a fresh fake in this process)",
+    )
+    parity.add_argument(
+        "--tenant-token",
+        default=DEFAULT_TENANT_TOKEN,
+        help="the fake's tenant token, used where the recording had Planhat's "
+        "(default: the public default)",
+    )
+    parity.add_argument(
+        "--api-token",
+        default=DEFAULT_API_TOKEN,
+        help="the fake's API token (default: the public default)",
+    )
+    parity.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tenant setting of the fresh fake, e.g. unassigned=discard (repeatable)",
+    )
+    parity.add_argument(
+        "--json", metavar="FILE", help="also write the report as JSON ('-': stdout)"
+    )
+
+
+def _record(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from fake_planhat._record import Recorder, RecordingServer
+    from fake_planhat.server import CannotListen
+
+    upstream = urlsplit(args.upstream)
+    if upstream.scheme not in ("http", "https") or not upstream.hostname:
+        parser.error(f"--upstream {args.upstream!r} is not an http:// or https:// URL")
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        with open(args.out, "a", encoding="utf-8") as out:
+            recorder = Recorder(args.upstream, out)
+            try:
+                server = RecordingServer(recorder, args.host, args.port).start()
+            except CannotListen as exc:
+                print(f"{PROG}: {exc.strerror}", file=sys.stderr, flush=True)
+                return EXIT_CANNOT_LISTEN
+            try:
+                say(server.url)
+                say(f"recording to {args.out}, forwarding to {args.upstream}")
+                say("recording until SIGINT (Ctrl-C) or SIGTERM")
+                while not stopping.wait(3600):
+                    pass
+            finally:
+                server.stop()
+                recorder.client.close()
+    except OSError as exc:
+        parser.error(f"--out {args.out}: {exc.strerror}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say(f"{PROG}: recorded {_count(recorder.recorded, 'exchange')}")
+    return 0
+
+
+def _parity(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fake_planhat._parity import replay
+    from fake_planhat._record import read_recording
+
+    settings: dict[str, str] = {}
+    for item in args.setting:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--setting {item!r}: write KEY=VALUE, e.g. unassigned=discard")
+        settings[key] = value
+    if settings and args.base:
+        parser.error("--setting configures the fresh fake; a fake at --base keeps its own")
+    try:
+        exchanges = list(read_recording(Path(args.file)))
+    except OSError as exc:
+        parser.error(f"cannot read {args.file}: {exc.strerror}")
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.base:
+        report = replay(
+            exchanges, args.base, tenant_token=args.tenant_token, api_token=args.api_token
+        )
+    else:
+        from fake_planhat.fake import FakePlanhat
+
+        fake = FakePlanhat(tenant_token=args.tenant_token, api_token=args.api_token)
+        try:
+            fake.settings(**settings)
+        except ValueError as exc:
+            parser.error(f"--setting: {exc}")
+        with fake.serve() as server:
+            report = replay(
+                exchanges, server.url, tenant_token=args.tenant_token, api_token=args.api_token
+            )
+    if args.json == "-":
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(report.lines()))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(report.to_json(), handle, indent=2, ensure_ascii=False)
+    return 0 if report.ok else EXIT_DIFFERENCES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    return serve(args.parser, args)  # "serve" is the only command
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        _apply_environment(_subcommand(parser, "serve"), os.environ)
+    args = parser.parse_args(arguments)
+    run = getattr(args, "run", None)
+    if run is not None:
+        return int(run(args.parser, args))
+    return serve(args.parser, args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ the names and values they take everywhere else (docs/fidelity.md).
 Markers on a class or module apply first, the test's own last. Under pytest-xdist each worker
 has its own fakes and server.
 
+Command-line options (``pytest --help`` lists them under "fake-planhat"):
+``--planhat-tenant-token`` and ``--planhat-api-token`` set the fixtures' tokens (a fixture of
+the same name in a ``conftest.py`` still wins), ``--planhat-seed FILE`` seeds every fake before
+its markers apply, and ``--planhat-unassigned keep|discard`` sets every fake's rule P-8 policy.
+
 This module imports nothing heavy: Flask, httpx, waitress and the bridges load when a fixture
 is first used, so installing fake-planhat costs other test suites nothing.
 """
@@ -42,6 +47,35 @@ if TYPE_CHECKING:
 MARKER = "planhat"
 SETTINGS = ("unassigned", "group", "page", "guess", "limits", "region")  # the tenant settings
 MARKER_ARGS = ("seed", "faults", *SETTINGS, "frozen_at")
+# The HTTP control plane spells fault keys in camelCase; the marker takes Faults.add's names.
+FAULT_KEYS_FROM_HTTP = {"onCalls": "on_calls", "retryAfter": "retry_after"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fake-planhat", "fake-planhat fixtures (planhat, planhat_live)")
+    group.addoption(
+        "--planhat-tenant-token",
+        metavar="TOKEN",
+        help="tenant token of the fakes (/dock/segment, /analytics/<token>); default: "
+        "fake_planhat.DEFAULT_TENANT_TOKEN",
+    )
+    group.addoption(
+        "--planhat-api-token",
+        metavar="TOKEN",
+        help="REST API token of the fakes; default: fake_planhat.DEFAULT_API_TOKEN",
+    )
+    group.addoption(
+        "--planhat-seed",
+        metavar="FILE",
+        help='JSON seed (the POST /_fake/seed shape, {"tenants": {...}}) loaded into every '
+        "fake before the test's markers apply",
+    )
+    group.addoption(
+        "--planhat-unassigned",
+        choices=("keep", "discard"),
+        help="every fake's tenant setting for new contacts without a company (rule P-8); "
+        "markers still override it",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,20 +91,47 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def planhat_tenant_token() -> str:
+def planhat_tenant_token(pytestconfig: pytest.Config) -> str:
     """The tenant token of the fakes (``/dock/segment``, ``/analytics/<token>``); override it
-    in your conftest.py to match your code's configuration."""
+    in your conftest.py to match your code's configuration, or pass --planhat-tenant-token."""
     from fake_planhat.state import DEFAULT_TENANT_TOKEN
 
-    return DEFAULT_TENANT_TOKEN
+    given: str | None = pytestconfig.getoption("planhat_tenant_token", None)
+    return given or DEFAULT_TENANT_TOKEN
 
 
 @pytest.fixture(scope="session")
-def planhat_api_token() -> str:
-    """The REST API token (write scope) of the fakes; override it in your conftest.py."""
+def planhat_api_token(pytestconfig: pytest.Config) -> str:
+    """The REST API token (write scope) of the fakes; override it in your conftest.py, or pass
+    --planhat-api-token."""
     from fake_planhat.state import DEFAULT_API_TOKEN
 
-    return DEFAULT_API_TOKEN
+    given: str | None = pytestconfig.getoption("planhat_api_token", None)
+    return given or DEFAULT_API_TOKEN
+
+
+def _command_line_setup(config: pytest.Config) -> dict[str, Any]:
+    """What --planhat-seed and --planhat-unassigned ask of every fake, read once a session."""
+    cached: dict[str, Any] | None = getattr(config, "_planhat_setup", None)
+    if cached is not None:
+        return cached
+    setup: dict[str, Any] = {}
+    unassigned = config.getoption("planhat_unassigned", None)
+    if unassigned is not None:
+        setup["unassigned"] = unassigned
+    seed_file = config.getoption("planhat_seed", None)
+    if seed_file is not None:
+        import json
+
+        try:
+            with open(seed_file, encoding="utf-8") as handle:
+                setup["seed"] = json.load(handle)
+        except OSError as exc:
+            raise pytest.UsageError(f"--planhat-seed {seed_file}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise pytest.UsageError(f"--planhat-seed {seed_file} is not JSON: {exc}") from None
+    config._planhat_setup = setup  # type: ignore[attr-defined]
+    return setup
 
 
 def _fail(message: str) -> NoReturn:
@@ -85,7 +146,11 @@ def _new_fake(tenant_token: str, api_token: str) -> FakePlanhat:
 
 
 def apply_markers(fake: FakePlanhat, node: pytest.Item) -> None:
-    """Apply every ``@pytest.mark.planhat`` on ``node``, the farthest (module) first."""
+    """Apply the command line's setup, then every ``@pytest.mark.planhat`` on ``node``, the
+    farthest (module) first."""
+    setup = _command_line_setup(node.config)
+    if setup:
+        _apply(fake, setup, where="--planhat-seed/--planhat-unassigned")
     for mark in reversed(list(node.iter_markers(MARKER))):
         if mark.args:
             _fail(f"@pytest.mark.{MARKER} takes keyword arguments only ({', '.join(MARKER_ARGS)})")
@@ -98,8 +163,9 @@ def apply_markers(fake: FakePlanhat, node: pytest.Item) -> None:
         _apply(fake, mark.kwargs)
 
 
-def _apply(fake: FakePlanhat, settings: Mapping[str, Any]) -> None:
-    where = f"@pytest.mark.{MARKER}"
+def _apply(
+    fake: FakePlanhat, settings: Mapping[str, Any], where: str = f"@pytest.mark.{MARKER}"
+) -> None:
     frozen_at = settings.get("frozen_at")
     if frozen_at is not None:
         try:
@@ -127,6 +193,13 @@ def _apply(fake: FakePlanhat, settings: Mapping[str, Any]) -> None:
             _fail(
                 f"{where}: faults holds keyword-argument dicts for Faults.add, "
                 f"item {number} is {type(rule).__name__}"
+            )
+        http_spelled = sorted(set(rule) & set(FAULT_KEYS_FROM_HTTP))
+        if http_spelled:
+            names = ", ".join(f"{k} -> {FAULT_KEYS_FROM_HTTP[k]}" for k in http_spelled)
+            _fail(
+                f"{where}: fault {number} {dict(rule)!r}: the marker takes Faults.add's "
+                f"snake_case names, not the HTTP API's camelCase ({names})"
             )
         try:
             fake.faults.add(**rule)

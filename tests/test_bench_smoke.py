@@ -50,6 +50,9 @@ def test_smoke_run_exits_0_and_writes_its_report_to_the_given_path(tmp_path: Pat
     assert done.returncode == 0, done.stderr[-4000:]
     text = output.read_text(encoding="utf-8")
     assert "**Smoke run**" in text
+    # exit 0 is only honest if nothing printed says FAIL: a smoke run judges no target
+    assert "FAIL" not in done.stdout
+    assert "FAIL" not in text
     for title in SECTIONS:
         assert title in text, f"{title!r} missing from the smoke report"
     chart = tmp_path / "smoke-store-size.png"
@@ -65,3 +68,15 @@ def test_smoke_run_refuses_to_write_docs_performance_md() -> None:
     assert done.returncode == 2
     assert "never writes docs/performance.md" in done.stderr
     assert _docs_report() == before
+
+
+def test_smoke_tables_judge_no_target_while_full_runs_show_fail() -> None:
+    from bench.report import SMOKE_VERDICT, targets_table
+    from bench.results import Target
+
+    too_slow = Target("first answer ≤ 1.5× baseline", value=1.8, limit=1.5, at_most=True)
+
+    assert any("**FAIL**" in line for line in targets_table([too_slow]))
+    smoke = targets_table([too_slow], smoke=True)
+    assert not any("FAIL" in line for line in smoke)
+    assert SMOKE_VERDICT in smoke[-1]

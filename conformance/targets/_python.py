@@ -88,6 +88,9 @@ def _load_callable(where: str, attribute: str, spec: str) -> Handle:
     if where.endswith(".py") or "/" in where or os.sep in where:
         module = _import_file(Path(where), spec)
     else:
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            # as `python -m` does, so py:my_destination:handle works from the file's folder
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(where)
         except Exception as exc:

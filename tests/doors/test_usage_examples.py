@@ -1,18 +1,14 @@
-"""Every example in docs/usage.md runs as printed: the CI job's shell steps and the curl calls
-against ``fake-planhat serve``, the pytest example with its conftest.py, the in-process script."""
+"""Every example in docs/usage.md runs as printed: the pytest example with its conftest.py, the
+in-process script. The CI job and its curl calls run from a fresh install in
+tests/install/test_ci_recipes.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -56,69 +52,6 @@ def test_the_in_process_example_runs(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["ok: * http://127.0.0.1:*"])
 
 
-def test_the_ci_job_and_the_curl_calls_work(tmp_path: Path) -> None:
-    yaml = pytest.importorskip("yaml")
-    [workflow] = blocks("yaml")
-    [curl_calls] = blocks("sh")
-    steps = {s.get("name"): s for s in yaml.safe_load(workflow)["jobs"]["destination"]["steps"]}
-    github_env = tmp_path / "github_env"
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "GITHUB_ENV": str(github_env),
-    }
-    # its own session, so the server the step leaves running can be stopped by its group id
-    start = subprocess.Popen(
-        [*ACTIONS_BASH, steps["Start fake-planhat"]["run"]],
-        cwd=tmp_path,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _, err = start.communicate(timeout=60)
-        assert start.returncode == 0, err
-        [line] = github_env.read_text().splitlines()
-        name, _, url = line.partition("=")
-        assert name == "PLANHAT_BASE_URL"
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
-        env["PLANHAT_BASE_URL"] = url
-
-        calls = subprocess.run(
-            [*ACTIONS_BASH, curl_calls], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert calls.returncode == 0, calls.stderr
-        assert calls.stdout.endswith("]")  # the last call lists the endusers
-        found = httpx.get(
-            f"{url}/endusers",
-            params={"email": "ann@acme.test"},
-            headers={"Authorization": "Bearer fake-planhat-api-token"},
-        ).json()
-        assert [(c["externalId"], c["source"], c["companyName"]) for c in found] == [
-            ("u1", "Segment", "Acme")
-        ]
-
-        shown = subprocess.run(
-            [*ACTIONS_BASH, steps["Show what the fake received"]["run"]],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert shown.returncode == 0, shown.stderr
-        entries = json.loads(shown.stdout)["entries"]
-        # the company and the identify by curl, then the endusers list by curl and by this test
-        assert [e["path"] for e in entries] == ["/companies", "/dock/segment"] + ["/endusers"] * 2
-    finally:
-        os.killpg(start.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "fake-planhat.out").read_text().endswith("fake-planhat: stopped\n"):
-        assert time.monotonic() < deadline, "the server did not stop on SIGTERM"
-        time.sleep(0.05)
-
-
 def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
     readme = Path(__file__).resolve().parents[2] / "README.md"
     [example] = [body for lang, body in FENCE.findall(readme.read_text()) if lang == "python"]
@@ -132,8 +65,8 @@ def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_the_readme_ci_job_is_the_one_run_here() -> None:
-    """The README shows the GitHub Actions job that test_the_ci_job_and_the_curl_calls_work runs
-    from docs/usage.md: the two must not drift apart."""
+    """The README shows the GitHub Actions job that tests/install/test_ci_recipes.py runs from
+    docs/usage.md (the action's install included): the two must not drift apart."""
     readme = Path(__file__).resolve().parents[2] / "README.md"
     in_readme = [body for lang, body in FENCE.findall(readme.read_text()) if lang == "yaml"]
     assert in_readme == blocks("yaml")
