@@ -163,8 +163,8 @@ _ITEM_SOURCES: tuple[tuple[SearchStrategy[tuple[str, Any]], int], ...] = (
 
 
 _TABLES: tuple[tuple[tuple[str, Any], ...], ...] = (
-    _NUMBER_ITEMS,
     _STRING_ITEMS,
+    _NUMBER_ITEMS,
     _SHAPE_ITEMS,
     _KEY_ITEMS,
     _DRIFT_ITEMS,
@@ -179,7 +179,7 @@ def _add_odd_items(draw: DrawFn, target: Event, mix: EventMix, most: int = 4) ->
     distinct events, too few to meet each of ~90 curated values by single draws.
     setdefault: never clobber what the event is about (ids, email); deepcopy: the curated
     values are shared constants."""
-    if _edge(draw, mix, 12, 10):
+    if _edge(draw, mix, 15, 10):
         for key, value in _pick(draw, _TABLES):
             if _chance(draw, 90):
                 target.setdefault(key, copy.deepcopy(value))
