@@ -28,7 +28,7 @@ from conformance.strategies._draw import (
     _rate,
     _weighted,
 )
-from conformance.strategies._values import _add_odd_items
+from conformance.strategies._values import _add_odd_items, _odd_string
 
 _HEX = "0123456789abcdef"
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -260,8 +260,11 @@ def _context_for(draw: DrawFn, source: _Source, mix: EventMix) -> Event:
         context["ip"] = _pick(draw, _IPS)
     elif _chance(draw, 50):
         context["ip"] = _pick(draw, _IPS)
-    if _edge(draw, mix, 6, 25):
-        # context is free-form: campaign data, custom keys, odd values (every position).
+    if _edge(draw, mix, 8, 20):
+        # UTM campaign names are typed by people: any string a normaliser would change.
+        context["campaign"] = {"name": _odd_string(draw), "source": "newsletter"}
+    if _edge(draw, mix, 15, 25):
+        # context is free-form: custom keys, odd values (every position).
         _add_odd_items(draw, context, mix, most=2)
     return context
 

@@ -151,6 +151,13 @@ _STRING_ITEMS: tuple[tuple[str, Any], ...] = (
     ("line_separator", "a\u2028b"),
 )
 
+
+def _odd_string(draw: DrawFn) -> str:
+    """One string of the table above (all of them are strings)."""
+    value: str = _pick(draw, _STRING_ITEMS)[1]
+    return value
+
+
 # Curated tables first (each class is a few draws away), free-form JSON last.
 _ITEM_SOURCES: tuple[tuple[SearchStrategy[tuple[str, Any]], int], ...] = (
     (st.sampled_from(_NUMBER_ITEMS), 20),

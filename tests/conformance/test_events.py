@@ -758,3 +758,128 @@ def test_the_strategies_are_public_for_users_property_tests() -> None:
     assert {"segment_events", "event_sequences"} <= set(conformance.__all__)
     found = find(conformance.segment_events(types=["identify"]), lambda e: "traits" in e)
     assert found["type"] == "identify"
+
+
+# -- the default mix reaches Segment's whole value space, in every position -----------------
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, float)
+
+
+def _everywhere(event: Event) -> list[Any]:
+    return values(event)
+
+
+def _strings_at(field: str, check: Callable[[str], bool]) -> Callable[[Event], bool]:
+    def condition(event: Event) -> bool:
+        node = event.get(field)
+        return isinstance(node, dict) and any(check(s) for s in strings(node))
+
+    return condition
+
+
+def _integrations(check: Callable[[dict[str, Any]], bool]) -> Callable[[Event], bool]:
+    def condition(event: Event) -> bool:
+        found = event.get("integrations")
+        return isinstance(found, dict) and check(found)
+
+    return condition
+
+
+def _nfd(text: str) -> bool:
+    return unicodedata.normalize("NFC", text) != text
+
+
+def _control(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text)
+
+
+def _odd(text: str) -> bool:
+    """A string a normaliser, trimmer or filter would change."""
+    invisible = ("\u200b", "\u200d", "\u200e", "\u200f", "\ufeff", "\u00a0")
+    return (
+        _nfd(text)
+        or _control(text)
+        or text.strip() != text
+        or any(c in text for c in invisible)
+        or any(ord(c) > 0xFFFF for c in text)
+    )
+
+
+VALUE_SPACE: dict[str, Callable[[Event], bool]] = {
+    # every JSON type in a payload
+    "null": in_payload(lambda v: v is None),
+    "a boolean": in_payload(lambda v: isinstance(v, bool)),
+    "an integer": in_payload(is_int),
+    "a float": in_payload(_is_float),
+    "a string": in_payload(lambda v: isinstance(v, str)),
+    "a list": in_payload(lambda v: isinstance(v, list)),
+    "an object": in_payload(lambda v: isinstance(v, dict)),
+    # numbers whose int and float forms differ
+    "an integral float such as 1.0": in_payload(lambda v: _is_float(v) and v.is_integer()),
+    "-0.0": in_payload(lambda v: _is_float(v) and v == 0 and str(v).startswith("-")),
+    "1e21": in_payload(lambda v: _is_float(v) and v == 1e21),
+    "an integer above 2**53": lambda e: any(is_int(v) and abs(v) > 2**53 for v in values(e)),
+    # strings a normaliser, trimmer or filter would change
+    "an NFD string": in_strings(_nfd),
+    "a zero-width character": in_strings(lambda s: "\u200b" in s or "\u200d" in s),
+    "right-to-left text": in_strings(
+        lambda s: any(unicodedata.bidirectional(c) in ("R", "AL") for c in s)
+    ),
+    "an astral emoji": in_strings(lambda s: any(ord(c) > 0xFFFF for c in s)),
+    "\\u0000": in_strings(lambda s: "\x00" in s),
+    "another control character": in_strings(_control),
+    "surrounding spaces": in_payload(
+        lambda v: isinstance(v, str) and v.strip() != v and bool(v.strip())
+    ),
+    # unusual keys
+    "a key with a space": lambda e: any(" " in k.strip() for k in payload(e)),
+    "a key with a dot": lambda e: any("." in k for k in payload(e)),
+    "a key starting with $": lambda e: any(k.startswith("$") for k in payload(e)),
+    "the empty key": lambda e: "" in payload(e),
+    "a very long key": lambda e: any(len(k) >= 256 for k in payload(e)),
+    "a non-ASCII key": lambda e: any(not k.isascii() for k in payload(e)),
+    # containers
+    "an empty object nested in an object": in_payload(
+        lambda v: isinstance(v, dict) and {} in v.values()
+    ),
+    "an empty list nested in a list": in_payload(lambda v: isinstance(v, list) and [] in v),
+    "a list of objects": in_payload(
+        lambda v: isinstance(v, list) and any(isinstance(x, dict) for x in v)
+    ),
+    "context: {}": lambda e: e.get("context") == {},
+    # every field optional where Segment allows it
+    "an event without context": lambda e: "context" not in e,
+    "an event without integrations": lambda e: "integrations" not in e,
+    "an event without timestamp": lambda e: "timestamp" not in e,
+    "an event without version": lambda e: "version" not in e,
+    "an event without channel": lambda e: "channel" not in e,
+    "a track without properties": lambda e: e["type"] == "track" and "properties" not in e,
+    "an identify without traits": lambda e: e["type"] == "identify" and "traits" not in e,
+    "a group without traits": lambda e: e["type"] == "group" and "traits" not in e,
+    # every documented integrations shape
+    'integrations {"Planhat": true}': _integrations(lambda i: i.get("Planhat") is True),
+    'integrations {"Planhat": false}': _integrations(lambda i: i.get("Planhat") is False),
+    "an empty options object": _integrations(lambda i: i.get("Planhat") == {}),
+    "a non-empty options object": _integrations(
+        lambda i: isinstance(i.get("Planhat"), dict) and bool(i["Planhat"])
+    ),
+    'the "All": false fallback': _integrations(lambda i: i.get("All") is False),
+    "a case variant of Planhat": _integrations(
+        lambda i: any(k.lower() == "planhat" and k != "Planhat" for k in i)
+    ),
+    # ids
+    "a numeric userId": lambda e: is_int(e.get("userId")),
+    "a numeric groupId": lambda e: e["type"] == "group" and is_int(e.get("groupId")),
+    # odd values in every position, not only traits and properties
+    "an odd string in traits": _strings_at("traits", _odd),
+    "an odd string in properties": _strings_at("properties", _odd),
+    "an odd string in context": _strings_at("context", _odd),
+}
+
+
+@pytest.mark.parametrize("what", list(VALUE_SPACE))
+def test_the_default_run_reaches_the_value_class(what: str) -> None:
+    """Each class is met within the default run's 300 sequences of the default mix."""
+    reach_event(VALUE_SPACE[what], what, "realistic")
