@@ -20,7 +20,7 @@ from conformance.reference import segment_httpx
 __all__ = ["MUTANTS"]
 
 EXAMPLES = 150  # explored sequences at most: half the default run's budget
-BUDGET = 12.0  # seconds of exploration and shrinking at most
+BUDGET = 15.0  # seconds of exploration and shrinking at most
 RULES = ("W-4",)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t, \n, \r
 _NOT_A_WORD = re.compile(r"[^0-9A-Za-z_]")

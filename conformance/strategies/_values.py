@@ -152,6 +152,24 @@ _STRING_ITEMS: tuple[tuple[str, Any], ...] = (
 )
 
 
+# Free text people type or paste: decomposed accents (macOS input), NUL and other control
+# characters, surrounding and non-breaking spaces, zero-width and byte-order marks.
+_FRAGILE_STRINGS: tuple[str, ...] = (
+    "Jose\u0301",
+    "a\u0000b",
+    "a\u0001\u001fb",
+    "  spaced  ",
+    "\u00a0value\u00a0",
+    "a\u200bb",
+    "\ufeffstart",
+    "re\u0301sume\u0301\u0007",
+)
+_FREE_TEXT_KEYS = ("note", "label", "comment")
+# Integers a double cannot hold, as sent by Java and Go senders (ids, byte counts, nanoseconds).
+_FRAGILE_NUMBERS: tuple[int, ...] = (2**53 + 1, -(2**53) - 1, 2**63 - 1, 10**21 + 1)
+_COUNTER_KEYS = ("external_ref", "bytes_sent", "duration_ns")
+
+
 def _odd_string(draw: DrawFn) -> str:
     """One string of the table above (all of them are strings)."""
     value: str = _pick(draw, _STRING_ITEMS)[1]
@@ -191,6 +209,11 @@ def _add_odd_items(draw: DrawFn, target: Event, mix: EventMix, most: int = 4) ->
             if _chance(draw, 90):
                 target.setdefault(key, copy.deepcopy(value))
         return
+    # What a careless serialiser or sanitiser changes most often, on its own now and then.
+    if _edge(draw, mix, 10, 20):
+        target.setdefault(_pick(draw, _FREE_TEXT_KEYS), _pick(draw, _FRAGILE_STRINGS))
+    if _edge(draw, mix, 6, 20):
+        target.setdefault(_pick(draw, _COUNTER_KEYS), _pick(draw, _FRAGILE_NUMBERS))
     table = [(0, _rate(mix, 70, 15)), (1, _rate(mix, 18, 30)), (2, _rate(mix, 9, 25))]
     table += [(3, _rate(mix, 3, 15)), (4, _rate(mix, 0, 15))]
     count = _weighted(draw, [(n, w) for n, w in table if n <= most])
