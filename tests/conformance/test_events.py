@@ -883,3 +883,19 @@ VALUE_SPACE: dict[str, Callable[[Event], bool]] = {
 def test_the_default_run_reaches_the_value_class(what: str) -> None:
     """Each class is met within the default run's 300 sequences of the default mix."""
     reach_event(VALUE_SPACE[what], what, "realistic")
+
+
+def test_the_old_profile_keyword_still_works_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match="'mix'"):
+        ev.segment_events(profile="hostile")
+    with pytest.warns(DeprecationWarning, match="'mix'"):
+        ev.event_sequences(profile="realistic", max_size=3)
+
+
+def test_conformance_events_is_a_thin_re_export_of_the_strategies() -> None:
+    from conformance import events
+
+    assert events.segment_events is ev.segment_events
+    assert events.event_sequences is ev.event_sequences
+    assert events.MAX_EVENT_BYTES == ev.MAX_EVENT_BYTES
+    assert set(events.__all__) - {"Profile"} <= set(ev.__all__)
