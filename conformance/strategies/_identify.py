@@ -169,7 +169,7 @@ def _identify_event(draw: DrawFn, pool: IdentityPool, mix: EventMix) -> Event:
     # Reserved traits (Segment's identify spec) and a few ordinary custom ones, each optional.
     chosen = set(draw(st.lists(st.sampled_from(_OPTIONAL_TRAITS), unique=True, max_size=6)))
     if "title" in chosen:
-        odd_title = _edge(draw, mix, 5, 30)
+        odd_title = _edge(draw, mix, 8, 30)
         put("title", _pick(draw, _HOSTILE_TITLES if odd_title else _TITLES))
     if "phone" in chosen:
         put("phone", "+46 70 123 45 67")

@@ -331,7 +331,7 @@ def _person_names(draw: DrawFn, person: int, mix: EventMix) -> tuple[str, str]:
     last = _LAST_NAMES[person % len(_LAST_NAMES)]
     if _edge(draw, mix, 5, 30):
         first = _pick(draw, _HOSTILE_FIRST_NAMES)  # EC-9 unicode, EC-5 surrounding spaces
-    if _edge(draw, mix, 3, 15):
+    if _edge(draw, mix, 8, 15):
         last = f" {last}  "  # EC-5 surrounding spaces
     return first, last
 

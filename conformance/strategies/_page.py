@@ -55,7 +55,7 @@ def _page_event(draw: DrawFn, pool: IdentityPool, mix: EventMix) -> Event:
     if _chance(draw, _rate(mix, 96, 90)):  # optional; shrinks to absent
         event["properties"] = properties
     event.update(envelope)
-    if _chance(draw, 15):
+    if _chance(draw, 25):
         _add_context_traits(draw, event, pool, person, mix)
     if _chance(draw, 10):
         _context(event)["groupId"] = pool.group_ids[_index(draw, pool.group_ids)]

@@ -140,7 +140,7 @@ def _track_event(draw: DrawFn, pool: IdentityPool, mix: EventMix, b2b: bool | No
     group_id = pool.group_ids[_index(draw, pool.group_ids)]
     if is_b2b or _chance(draw, 15):
         _context(event)["groupId"] = _company_key_value(draw, group_id, mix)
-    if _chance(draw, 25):
+    if _chance(draw, 35):
         _add_context_traits(draw, event, pool, person, mix)
     _maybe_pad(draw, event, mix, "properties")
     return _fit(event)
