@@ -77,7 +77,7 @@ def _group_event(draw: DrawFn, pool: IdentityPool, mix: EventMix, audience: bool
     event: Event = {"type": "group", **ids}
     if not _edge(draw, mix, 1, 3):  # P-7: a group without groupId is ignored
         event["groupId"] = group_id
-    if account_audience or _chance(draw, _rate(mix, 97, 95)):  # optional; shrinks to absent
+    if account_audience or _chance(draw, _rate(mix, 90, 95)):  # optional; shrinks to absent
         event["traits"] = traits
     event.update(envelope)
     if _chance(draw, 20):
