@@ -24,7 +24,6 @@ import re
 import ssl
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -62,7 +61,6 @@ __all__ = [
 # real server closes the socket without answering, so both doors look the same to a client.
 DISCONNECTED = "Server disconnected without sending a response."
 REMOTE_DISCONNECTED = "Remote end closed connection without response"
-TIMED_OUT = "The read operation timed out"  # what ssl / socket reads say when they give up
 
 # Planhat's hosts: planhat.com and every subdomain (api, api-eu, analytics …), any port.
 PLANHAT_HOST = re.compile(r"(?i)^(?:[a-z0-9-]+\.)*planhat\.com$")  # (?i): respx reuses the text
@@ -324,12 +322,8 @@ class Intercept:
     usual. A fault rule's ``cut`` raises what the client library raises when a server closes the
     connection without answering: ``httpx.RemoteProtocolError`` or ``requests.ConnectionError``.
 
-    A client's read timeout is honoured after the fact: when the fake took longer to answer
-    (a ``latency`` fault), the client gets the timeout its library raises
-    (``httpx.ReadTimeout``, ``requests.ReadTimeout``) instead of the answer, which arrived too
-    late: the fake applied the request, as a server does when its client gave up. The call
-    still sleeps the whole latency (an async client's event loop included), so outcomes match a
-    socket's while wall time does not; :meth:`FakePlanhat.serve` gives real timing.
+    No socket means no client timeouts: a ``latency`` fault makes the call sleep (an async
+    client's event loop included); test timeouts against :meth:`FakePlanhat.serve` instead.
     """
 
     def __init__(self, fake: FakePlanhat, *, httpx: bool = True, requests: bool = True) -> None:
@@ -400,14 +394,11 @@ class Intercept:
 
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         environ = wsgi_environ(request.method, str(request.url), headers, request.content)
-        started = time.perf_counter()
         try:
             result = call_wsgi(self._app, environ)
         except ConnectionCut:
             # httpx turns httpcore's error into httpx.RemoteProtocolError with the real request
             raise httpcore.RemoteProtocolError(DISCONNECTED) from None
-        if _too_late(started, _httpx_read_timeout(request)):
-            raise httpcore.ReadTimeout(TIMED_OUT)  # httpx.ReadTimeout to the caller
         return httpx.Response(result.status, headers=result.headers, content=result.body)
 
     # --- requests, through responses -------------------------------------------------------
@@ -431,12 +422,11 @@ class Intercept:
 
         import requests
         from urllib3 import HTTPHeaderDict
-        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+        from urllib3.exceptions import ProtocolError
 
         headers = [(str(k), _header_text(v)) for k, v in request.headers.items()]
         method = request.method or "GET"
         environ = wsgi_environ(method, request.url or "", headers, _read_body(request.body))
-        started = time.perf_counter()
         try:
             result = call_wsgi(self._app, environ)
         except ConnectionCut:
@@ -444,42 +434,10 @@ class Intercept:
                 ProtocolError("Connection aborted.", RemoteDisconnected(REMOTE_DISCONNECTED)),
                 request=request,
             ) from None
-        if _too_late(started, _requests_read_timeout(request)):
-            raise requests.ReadTimeout(
-                ReadTimeoutError(None, request.url, f"{TIMED_OUT} (read timeout)"),  # type: ignore[arg-type]
-                request=request,
-            )
         headers_out = HTTPHeaderDict()
         for name, value in result.headers:
             headers_out.add(name, value)  # repeated headers stay separate
         return result.status, headers_out, result.body
-
-
-def _too_late(started: float, read_timeout: float | None) -> bool:
-    """Whether the answer took longer than the client was willing to wait for it."""
-    return read_timeout is not None and time.perf_counter() - started > read_timeout
-
-
-def _seconds(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _httpx_read_timeout(request: httpx.Request) -> float | None:
-    """The read timeout httpx put on the request (None: wait forever)."""
-    timeout = request.extensions.get("timeout")
-    return _seconds(timeout.get("read")) if isinstance(timeout, dict) else None
-
-
-def _requests_read_timeout(request: requests.PreparedRequest) -> float | None:
-    """The read timeout given to ``requests`` (a number, a (connect, read) pair or a urllib3
-    ``Timeout``), which ``responses`` keeps in ``req_kwargs``; None: wait forever."""
-    timeout = (getattr(request, "req_kwargs", None) or {}).get("timeout")
-    if isinstance(timeout, tuple):
-        return _seconds(timeout[1]) if len(timeout) == 2 else None
-    read = getattr(timeout, "read_timeout", timeout)  # urllib3.Timeout, or the number itself
-    return _seconds(read)
 
 
 def _header_text(value: str | bytes) -> str:
