@@ -117,27 +117,13 @@ EVENT_OF: dict[str, dict[str, Any]] = {
         "integrations": {"Planhat": {}},
     },
 }  # fmt: skip
-# Issue 13 mutants whose rule needs the other half of issue 13 (the checks and scenarios):
-# type-exact W-4, 2xx fault scenarios, outcomes judged from what the destination observed
-# (a timeout), and T-4 revision 2 (an options object enables Planhat).
-NEEDS_KIT_V2 = {
-    "whole-floats-as-ints": "W-4 compares type-exactly (1.0 is not 1)",
-    "only-200-is-success": "fault scenarios answer 201, 202 and 204",
-    "timeout-discarded": "a timeout the destination saw is judged as a timeout (O-2)",
-    "options-object-disables": "T-4 judges options objects: they enable Planhat",
-}
 REFERENCE_PROFILES = {r.name: r.profile for r in REFERENCES}
 
 
-def _marks(m: Mutant) -> list[pytest.MarkDecorator]:
-    marks = [needs_node] if m.script else []
-    if m.name in NEEDS_KIT_V2:
-        marks.append(pytest.mark.xfail(reason=f"needs: {NEEDS_KIT_V2[m.name]}", strict=False))
-    return marks
-
-
 def _params() -> list[Any]:
-    return [pytest.param(m.name, id=m.name, marks=_marks(m)) for m in MUTANTS]
+    return [
+        pytest.param(m.name, id=m.name, marks=[needs_node] if m.script else []) for m in MUTANTS
+    ]
 
 
 # --- the catalogue --------------------------------------------------------------------------------
