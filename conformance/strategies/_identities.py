@@ -302,7 +302,7 @@ def _identity(
         table.append(("user_id_key", _rate(mix, 1, 8)))
     mode = _weighted(draw, table)
     user = _user_key(draw, pool, person)
-    if not hostile and _chance(draw, 3):
+    if not hostile and _chance(draw, 5):
         user = _pick(draw, _ODD_USER_IDS[:5])  # EC-3 on one event, whoever the pool holds
     anonymous = pool.anonymous_id(person)
     ids: Event
