@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 REPORT = DOCS / "performance.md"
 CHART = "performance-store-size.png"
-AREAS = ("startup", "requests", "journal", "load", "conformance", "store", "objects")
+AREAS = ("startup", "requests", "clients", "journal", "load", "conformance", "store", "objects")
 
 Area = Callable[[Settings, Callable[[str], None], Path], list[Section]]
 
@@ -40,6 +40,10 @@ def _area(name: str) -> Area:
         from bench import throughput
 
         return lambda settings, log, chart: [throughput.run(settings, log)]
+    if name == "clients":
+        from bench import client_styles
+
+        return lambda settings, log, chart: [client_styles.run(settings, log)]
     if name == "journal":
         from bench import journal_cost
 

@@ -10,7 +10,7 @@ The event strategies serve users' own property tests too::
     from hypothesis import given
     from conformance import event_sequences, segment_events
 
-    @given(segment_events(profile="hostile"))
+    @given(segment_events("hostile"))
     def test_my_destination_never_crashes(event): ...
 
 Layers: :mod:`conformance.contract` (one object per rule, with its check),

@@ -9,13 +9,21 @@
 
 httpx, respx and responses are imported when an :class:`Intercept` starts, not with this module,
 so the socket server and the pytest plugin do not pay for them.
+
+While an :class:`Intercept` runs, httpx clients get their default TLS context lazily
+(:class:`LazySSLContext`): a client whose requests the door serves never opens a socket, so it
+never pays the ~40 ms of loading the CA bundle that ``httpx.post(...)`` (a new client per call)
+otherwise spends on every call. A client that reaches the network builds the very same context
+on its first connection.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import ssl
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -41,6 +49,7 @@ __all__ = [
     "ConnectionCut",
     "CutConnections",
     "Intercept",
+    "LazySSLContext",
     "StartResponse",
     "WSGIApp",
     "WSGIResult",
@@ -188,6 +197,103 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> WSGIResult:
     )
 
 
+# --- TLS only for connections that happen ----------------------------------------------------
+
+
+class LazySSLContext:
+    """An ``ssl.SSLContext`` built on first use: every attribute read or write (``wrap_socket``,
+    ``set_alpn_protocols``, ``check_hostname`` …) builds the real context with ``factory`` once
+    and forwards to it. ``isinstance(lazy, ssl.SSLContext)`` holds, as for the real one.
+
+    A client created while an :class:`Intercept` runs gets one of these from httpx; if the door
+    serves all its requests, the context is never built.
+    """
+
+    __slots__ = ("_context", "_factory", "_lock")
+
+    def __init__(self, factory: Callable[[], ssl.SSLContext]) -> None:
+        object.__setattr__(self, "_factory", factory)
+        object.__setattr__(self, "_context", None)
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    @property  # type: ignore[misc]  # isinstance() checks see an SSLContext
+    def __class__(self) -> type:
+        return ssl.SSLContext
+
+    @property
+    def built(self) -> bool:
+        """Whether the real context exists yet (a connection needed it)."""
+        return object.__getattribute__(self, "_context") is not None
+
+    def _real(self) -> ssl.SSLContext:
+        context: ssl.SSLContext | None = object.__getattribute__(self, "_context")
+        if context is None:
+            with object.__getattribute__(self, "_lock"):
+                context = object.__getattribute__(self, "_context")
+                if context is None:
+                    context = object.__getattribute__(self, "_factory")()
+                    object.__setattr__(self, "_context", context)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._real(), name, value)
+
+    def __repr__(self) -> str:
+        state = "built" if self.built else "not built yet"
+        return f"<LazySSLContext ({state})>"
+
+
+class _LazyHttpxTLS:
+    """Patches httpx's default-transport ``create_ssl_context`` while any Intercept runs.
+
+    Counted, so nested or concurrent Intercepts (several fakes in one process) patch once and
+    restore the original when the last one stops. Only the costly default (``verify=True``, no
+    client certificate) is deferred; anything else goes straight to httpx.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._original: Callable[..., ssl.SSLContext] | None = None
+
+    def acquire(self) -> None:
+        from httpx._transports import default
+
+        with self._lock:
+            if self._users == 0:
+                original: Callable[..., ssl.SSLContext] = getattr(default, _FACTORY)
+                self._original = original
+
+                def create_ssl_context(
+                    verify: Any = True, cert: Any = None, trust_env: bool = True
+                ) -> ssl.SSLContext:
+                    if verify is True and cert is None:
+                        lazy = LazySSLContext(lambda: original(verify, cert, trust_env))
+                        return lazy  # type: ignore[return-value]  # an SSLContext to its users
+                    return original(verify=verify, cert=cert, trust_env=trust_env)
+
+                setattr(default, _FACTORY, create_ssl_context)
+            self._users += 1
+
+    def release(self) -> None:
+        from httpx._transports import default
+
+        with self._lock:
+            if self._users == 0:
+                return
+            self._users -= 1
+            if self._users == 0 and self._original is not None:
+                setattr(default, _FACTORY, self._original)
+                self._original = None
+
+
+_FACTORY = "create_ssl_context"  # what httpx's HTTPTransport calls for its TLS context
+_LAZY_TLS = _LazyHttpxTLS()
+
+
 # --- the in-process doors --------------------------------------------------------------------
 
 
@@ -250,6 +356,7 @@ class Intercept:
         mock, self._responses = self._responses, None
         if router is not None:
             router.stop(quiet=True)
+            _LAZY_TLS.release()
         if mock is not None:
             mock.stop(allow_assert=False)
             mock.reset()
@@ -274,6 +381,11 @@ class Intercept:
         router.route(host__regex=PLANHAT_HOST.pattern).mock(side_effect=self._answer_httpx)
         router.route().pass_through()
         router.start()
+        try:
+            _LAZY_TLS.acquire()
+        except BaseException:
+            router.stop(quiet=True)
+            raise
         return router
 
     def _answer_httpx(self, request: httpx.Request) -> httpx.Response:

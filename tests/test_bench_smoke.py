@@ -17,6 +17,7 @@ SECTIONS = (
     "## Targets",
     "## Start-up: imports, first answer, per-test server, per-test cost",
     "## Requests: throughput and latency",
+    "## Client styles: a new httpx client per call vs one shared client",
     "## Journal overhead",
     "## Conformance kit: the default run",
     "## Memory per contact and bulk upsert growth",

@@ -7,6 +7,8 @@ names the rule ids that must catch it. The catalogue covers every rule family:
   :mod:`~conformance.mutants.observed` (O, what a destination observes: every 2xx, O-5, timeouts),
   :mod:`~conformance.mutants.event_types` (T), :mod:`~conformance.mutants.wire` (W),
   :mod:`~conformance.mutants.activities` (A), :mod:`~conformance.mutants.planhat` (P, with E);
+- :mod:`~conformance.mutants.value_space` (W-4) and :mod:`~conformance.mutants.answers`
+  (O, T): realistic bugs from destinations written elsewhere, caught by the default run;
 - Node.js mutants are small files in ``node/`` that import ``segment_node.mjs`` and replace one
   method of its ``destination``.
 
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 from conformance.mutants import (
     activities,
+    answers,
     event_types,
     observed,
     outcomes,
     planhat,
     settings,
+    value_space,
     wire,
 )
 from conformance.mutants.mutant import Mutant
@@ -36,6 +40,8 @@ MUTANTS: tuple[Mutant, ...] = (
     *wire.MUTANTS,
     *activities.MUTANTS,
     *planhat.MUTANTS,
+    *value_space.MUTANTS,  # issue 13: bugs only Segment's wider value space shows
+    *answers.MUTANTS,  # issue 13: success statuses, timeouts, integrations options
 )
 
 _BY_NAME = {m.name: m for m in MUTANTS}

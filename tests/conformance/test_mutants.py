@@ -74,6 +74,10 @@ SCENARIO_OF = {
     "only-200-is-ok": "Planhat answers 201 (O-1)",
     "gone-is-ok": "Planhat answers 410 (O-5)",
     "returns-retry-word": "story",
+    "strings-trimmed": "story",
+    "lists-as-objects": "story",
+    "defaults-added": "story",
+    "all-fallback-ignored": "event types and integrations",
 }
 # mutant -> an event showing a fault only the exploration meets (no scenario has it)
 EVENT_OF: dict[str, dict[str, Any]] = {
@@ -86,6 +90,31 @@ EVENT_OF: dict[str, dict[str, Any]] = {
     },
     "ids-stringified": {
         "type": "group", "userId": 123, "groupId": 42, "messageId": "m-1", "traits": {},
+    },
+    "numeric-user-id-stringified": {
+        "type": "identify", "userId": 123, "messageId": "m-1", "traits": {},
+    },
+    "strings-nfc-normalised": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"a": "e\u0301"},
+    },
+    "control-characters-stripped": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"a": "a\u0000b"},
+    },
+    "keys-sanitised": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"utm.source": "x"},
+    },
+    "numbers-as-doubles": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"n": 2**53 + 1},
+    },
+    "whole-floats-as-ints": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"ratio": 1.0},
+    },
+    "empty-containers-dropped": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {"settings": {}},
+    },
+    "options-object-disables": {
+        "type": "identify", "userId": "u-1", "messageId": "m-1", "traits": {},
+        "integrations": {"Planhat": {}},
     },
 }  # fmt: skip
 REFERENCE_PROFILES = {r.name: r.profile for r in REFERENCES}
