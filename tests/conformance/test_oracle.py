@@ -282,6 +282,15 @@ def test_E1_replay_identify_then_track(oracle: Oracle) -> None:
     assert [s.result for s in expectation.replay[1]] == ["applied"]
 
 
+def test_P7_metric_parent_is_shown_by_key_so_two_fakes_compare(oracle: Oracle) -> None:
+    events = [{"type": "group", "groupId": "acct-1", "traits": {"seats": 5}}]
+    expectation = oracle.expect("segment", events, [SETTINGS], companies=["acct-1"])
+    (metric,) = expectation.state["metrics"]
+    (company,) = oracle.fake.companies()
+    assert metric["parentId"] != company["_id"]  # an _id differs from one fake to the other
+    assert metric["parentId"] == metric["companyId"]
+
+
 def test_P11_replay_records_ignored_and_dropped(oracle: Oracle) -> None:
     events = [
         {"type": "identify", "anonymousId": "anon", "traits": {"plan": "free"}},
