@@ -377,6 +377,9 @@ def normalize_state(dump: Mapping[str, Any]) -> dict[str, Any]:
     for doc in dump.get("metrics", []):
         shown = _strip(doc)
         shown["companyId"] = company_of(doc)
+        parent = doc.get("parentId")
+        if parent in companies or parent in people:  # the object it measures, by key
+            shown["parentId"] = companies[parent] if parent in companies else people[parent]
         metrics.append(shown)
     return {
         "companies": sorted((_strip(c) for c in dump.get("companies", [])), key=canonical_text),

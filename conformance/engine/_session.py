@@ -130,10 +130,9 @@ class Session:
         return Run(self.profile, events, case.settings, attempts, expectation, state, other)
 
     def _existing_companies(self, events: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Profile activities: the accounts the events name already exist (a CRM sync made
-        them), so activities have somewhere to land. Profile segment: none; groups create them."""
-        if self.profile != "activities":
-            return []
+        """The accounts the events name (group ``groupId``s, P-3 company keys) already exist, as
+        in a real tenant fed by a CRM: activities have somewhere to land, and group calls, under
+        the default ``group: metrics`` (P-7), record their numeric traits as metrics on them."""
         keys = {company_key(e) for e in events} | {id_key(e.get("groupId")) for e in events}
         return sorted(k for k in keys if k is not None)
 

@@ -263,8 +263,11 @@ def test_E1_replay_identify_then_track(oracle: Oracle) -> None:
         identify("u-1", title="CTO", email="Ada@Example.com", companyId="acct-1", vip=True),
         track("u-1", properties={"plan": "pro"}),
     ]
-    expectation = oracle.expect("segment", events, [SETTINGS] * 3)
+    # the kit seeds the accounts the events name (a CRM made them): P-7 only records metrics
+    expectation = oracle.expect("segment", events, [SETTINGS] * 3, companies=["acct-1"])
     state = expectation.state
+    (company,) = state["companies"]
+    assert company["name"] == "acct-1"  # P-7 (group: metrics): the group renames nothing
     (contact,) = state["contacts"]
     assert contact["externalId"] == "u-1"
     assert contact["title"] == "CTO"
@@ -277,6 +280,15 @@ def test_E1_replay_identify_then_track(oracle: Oracle) -> None:
     assert activity["source"] == "Segment"
     assert state["metrics"][0]["dimensionId"] == "seats"
     assert [s.result for s in expectation.replay[1]] == ["applied"]
+
+
+def test_P7_metric_parent_is_shown_by_key_so_two_fakes_compare(oracle: Oracle) -> None:
+    events = [{"type": "group", "groupId": "acct-1", "traits": {"seats": 5}}]
+    expectation = oracle.expect("segment", events, [SETTINGS], companies=["acct-1"])
+    (metric,) = expectation.state["metrics"]
+    (company,) = oracle.fake.companies()
+    assert metric["parentId"] != company["_id"]  # an _id differs from one fake to the other
+    assert metric["parentId"] == metric["companyId"]
 
 
 def test_P11_replay_records_ignored_and_dropped(oracle: Oracle) -> None:
@@ -315,7 +327,9 @@ def test_E3_times_replays_an_event_again(oracle: Oracle) -> None:
         {"type": "group", "groupId": "acct-1"},
         track("u-1", context={"groupId": "acct-1"}),
     ]
-    expectation = oracle.expect("segment", events, [SETTINGS] * 2, times=[1, 2])
+    expectation = oracle.expect(
+        "segment", events, [SETTINGS] * 2, times=[1, 2], companies=["acct-1"]
+    )
     assert len(expectation.state["activities"]) == 2
     assert len(expectation.state["contacts"]) == 1  # the retry matched, no duplicate contact
 

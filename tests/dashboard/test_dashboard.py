@@ -116,6 +116,17 @@ def test_page_shows_contacts_activities_companies_and_metrics(
     assert "added activity" in journal
 
 
+def test_R8_company_row_shows_each_metric_time(client: FlaskClient, fake: FakePlanhat) -> None:
+    tell_story(client, fake)
+    client.post(
+        f"/dimensiondata/{fake.tenant_token}",
+        json=[{"dimensionId": "mrr", "value": 7, "externalId": "acme", "date": "2026-03-04"}],
+    )
+    (acme,) = fake.companies()
+    company = element(page(client), f"company-{acme['_id']}")
+    assert "<time>2026-03-04</time> <b>mrr</b>" in company  # a point carries time
+
+
 def test_P8_unassigned_contact_has_assign_and_discard_forms(
     client: FlaskClient, fake: FakePlanhat
 ) -> None:
