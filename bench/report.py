@@ -40,7 +40,7 @@ Changes made for these targets (each marked `Performance:` in the code):
 - **The JSON depth check walks a document only when it has enough brackets to be too deep**
   (`fake_planhat/api/common.py`); timestamps are formatted with `isoformat`
   (`fake_planhat/clock.py`).
-- **Bulk upserts track the documents they touched in a set** (`fake_planhat/api/bulk.py`): a
+- **Bulk upserts track the documents they touched in a set** (`fake_planhat/planhat/_engine.py`): a
   list made 5,000 updates quadratic.
 """
 

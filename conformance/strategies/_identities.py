@@ -2,7 +2,7 @@
 
 Events are drawn over a small :class:`IdentityPool`, so a sequence keeps meeting the same users,
 emails and companies: matching, updates and unassigned contacts (P-4, P-5, P-8) get exercised
-rather than every event creating a stranger. Comments cite SEGMENT-EVENTS' numbered edge cases
+rather than every event creating a stranger. Comments cite the numbered Segment edge cases
 as EC-1 … EC-15 (restated in ``docs/conformance.md``).
 """
 

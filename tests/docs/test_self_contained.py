@@ -24,7 +24,6 @@ BEING_FIXED = {
     # not a defect: it names files of Planhat's own docs repository (planhat/docs) as sources,
     # which this check cannot tell from local paths; the intake engineer owns the page
     "docs/fidelity.md": "cites source/includes/_activity.md of planhat/docs (external)",
-    "conformance/events.py": "kit engineers: cites shared/SEGMENT-EVENTS.md",
     "tests/conformance/test_events.py": "kit engineers: cites SEGMENT-EVENTS.md",
     "fake_planhat/api/dock.py": "intake engineer: cites CONTRACT §4",
     "tests/api/test_bulk.py": "REST engineer: cites PLANHAT-FACTS",
