@@ -94,7 +94,7 @@ def _identify_event(draw: DrawFn, pool: IdentityPool, mix: EventMix) -> Event:
     envelope, _ = _envelope(draw, mix)
     traits: Event = {}
 
-    styles = [("camel", 80), ("snake", 20), ("title", _rate(mix, 3, 15))]
+    styles = [("camel", 80), ("snake", 20), ("title", _rate(mix, 5, 15))]
     style = _weighted(draw, styles)
 
     def put(key: str, value: Any) -> None:
